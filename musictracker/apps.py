@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MusictrackerConfig(AppConfig):
+    name = "musictracker"
+    verbose_name = "Accounts and jobs"

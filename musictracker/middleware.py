@@ -1,0 +1,64 @@
+"""Request-wide rules: first-run setup, login everywhere, the user's language and time zone."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.shortcuts import redirect
+from django.utils import timezone, translation
+
+# Paths that answer without a session: they authenticate otherwise (API tokens, metrics token)
+# or must be open (health checks, static files).
+OPEN_PREFIXES = ("/static/", "/api/", "/1/", "/healthz", "/metrics", "/favicon.ico")
+SETUP_PATH = "/setup/"
+
+
+class FirstRunMiddleware:
+    """Until the first account exists, every page leads to the first-run page."""
+
+    has_users = False
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not FirstRunMiddleware.has_users:
+            if get_user_model().objects.exists():
+                FirstRunMiddleware.has_users = True
+            elif request.path != SETUP_PATH and not request.path.startswith(OPEN_PREFIXES):
+                return redirect(SETUP_PATH)
+        return self.get_response(request)
+
+
+class LoginRequiredMiddleware(DjangoLoginRequired):
+    """Django's login-required default, with the token-authenticated and open paths let through
+    (the API answers 401 itself rather than redirecting to a login page)."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.path.startswith(OPEN_PREFIXES):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class UserPreferencesMiddleware:
+    """Activate the signed-in user's language and time zone for the whole request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            from musictracker.models import Profile
+
+            profile = Profile.objects.filter(user=user).first()
+            if profile is None:
+                profile = Profile.objects.create(user=user)
+            request.profile = profile
+            timezone.activate(profile.time_zone or "UTC")
+            if profile.language:
+                translation.activate(profile.language)
+                request.LANGUAGE_CODE = profile.language
+        response = self.get_response(request)
+        timezone.deactivate()
+        return response

@@ -1,0 +1,157 @@
+"""Accounts and per-user settings, API tokens, and the progress rows of long jobs."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Profile(models.Model):
+    """What one person configured: their accounts elsewhere, time zone and language."""
+
+    class AiStyle(models.TextChoices):
+        PROSE = "prose", _("A few sentences")
+        HAIKU = "haiku", _("A haiku")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    lastfm_username = models.CharField(_("Last.fm username"), max_length=64, blank=True)
+    lastfm_session_key = models.CharField(max_length=64, blank=True)
+    discogs_username = models.CharField(_("Discogs username"), max_length=64, blank=True)
+    discogs_token = models.CharField(_("Discogs personal token"), max_length=128, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+    ai_review_style = models.CharField(max_length=8, choices=AiStyle.choices, default=AiStyle.PROSE)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Settings of {self.user}"
+
+    @property
+    def tzinfo(self):
+        from musictracker.timezones import zone
+
+        return zone(self.time_zone)
+
+
+class Job(models.Model):
+    """A long piece of work (backfill, sync, import) whose progress pages poll and which resumes."""
+
+    class Kind(models.TextChoices):
+        LASTFM_BACKFILL = "lastfm_backfill", _("Last.fm history import")
+        DISCOGS_SYNC = "discogs_sync", _("Discogs sync")
+        IMPORT = "import", _("File import")
+        ENRICHMENT = "enrichment", _("Enrichment")
+        EXPORT = "export", _("Export")
+        RECOMPUTE = "recompute", _("Recompute after a time zone change")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        INTERRUPTED = "interrupted", _("Interrupted")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    label = models.CharField(max_length=200, blank=True)
+    unit = models.CharField(max_length=32, default="items")
+    total = models.PositiveIntegerField(null=True, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    # Where to resume (a page number, a cursor, a file offset) and the report of skipped rows.
+    state = models.JSONField(default=dict, blank=True)
+    report = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "kind", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.RUNNING}
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return None
+        return min(100, int(self.done * 100 / self.total))
+
+    @property
+    def rate(self) -> float | None:
+        """Units per second since the job started."""
+        if not self.started_at or not self.done:
+            return None
+        end = self.finished_at or timezone.now()
+        seconds = (end - self.started_at).total_seconds()
+        return self.done / seconds if seconds > 0 else None
+
+    @property
+    def eta(self) -> timedelta | None:
+        rate = self.rate
+        if not rate or not self.total or not self.is_active:
+            return None
+        return timedelta(seconds=max(0, int((self.total - self.done) / rate)))
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A personal token for the API and ListenBrainz-compatible clients; only its hash is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    name = models.CharField(_("name"), max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, *, user, name: str) -> tuple[ApiToken, str]:
+        """Create a token; the raw value is returned once and never stored."""
+        raw = secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, key_hash=_hash_token(raw), prefix=raw[:8])
+        return token, raw
+
+    @classmethod
+    def authenticate(cls, raw: str) -> ApiToken | None:
+        token = (
+            cls.objects.select_related("user")
+            .filter(key_hash=_hash_token(raw or ""), revoked_at__isnull=True)
+            .first()
+        )
+        if token and token.user.is_active:
+            return token
+        return None
+
+
+class Heartbeat(models.Model):
+    """When a process last said it was alive (the worker, every minute)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.beat_at}"

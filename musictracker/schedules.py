@@ -1,0 +1,14 @@
+"""Every recurring job, in one place: what runs when. `manage.py sync_schedules` applies this
+list to django-q2 (upsert by name, delete unknown names); the run scripts call it after migrate.
+
+Each entry: name, dotted function, and either `minutes` (an interval) or `cron`.
+"""
+
+from __future__ import annotations
+
+
+def schedules() -> list[dict]:
+    return [
+        # Reports the worker's heartbeat, so /healthz can tell a dead worker.
+        {"name": "worker heartbeat", "func": "musictracker.tasks.heartbeat", "minutes": 1},
+    ]

@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+
+from collection import views as collection_views
+from musictracker import views
+from musictracker.api import api
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("setup/", views.first_run, name="first-run"),
+    path(
+        "login/",
+        login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/", views.settings_page, name="settings"),
+    path("jobs/<int:pk>/", views.job_progress, name="job-progress"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/setlang/", views.set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("search/", collection_views.search, name="search"),
+    path("", include("tracking.urls")),
+    path("collection/", include("collection.urls")),
+    path("playlists/", include("playlists.urls")),
+]
+
+handler404 = "musictracker.views.not_found"
+handler500 = "musictracker.views.server_error"

@@ -1,0 +1,129 @@
+"""Wiring-level pages: first run, settings, job progress, health."""
+
+from __future__ import annotations
+
+from django.conf import settings as django_settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection, transaction
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from musictracker import config
+from musictracker.forms import FirstRunForm, ProfileForm
+from musictracker.middleware import FirstRunMiddleware
+from musictracker.models import Job, Profile
+
+# Services whose keys live in the configuration; Settings says which are missing and how to set them.
+SERVICES = [
+    ("Last.fm", ["lastfm.api_key", "lastfm.api_secret"], _("live tracking and history import")),
+    ("Spotify", ["spotify.client_id", "spotify.client_secret"], _("artist pictures and covers")),
+    ("AI", ["ai.api_key", "ai.product_id"], _("album notes and listening portraits")),
+]
+
+
+def service_states() -> list[dict]:
+    return [
+        {"name": name, "missing": config.missing(*keys), "purpose": purpose}
+        for name, keys, purpose in SERVICES
+    ]
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def first_run(request):
+    User = get_user_model()
+    if User.objects.exists():
+        return redirect("/")
+    form = FirstRunForm(
+        request.POST or None, initial={"time_zone": config.get("general.time_zone")}
+    )
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            if User.objects.exists():  # two browsers raced: the other one won
+                return redirect("login")
+            user = User.objects.create_superuser(
+                username=form.cleaned_data["username"], password=form.cleaned_data["password"]
+            )
+            Profile.objects.create(
+                user=user,
+                time_zone=form.cleaned_data["time_zone"],
+                language=request.LANGUAGE_CODE[:2],
+            )
+        FirstRunMiddleware.has_users = True
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome! Your account is ready."))
+        return redirect("settings")
+    return render(request, "first_run.html", {"form": form})
+
+
+@require_GET
+def home(request):
+    return redirect("tracking:journal")
+
+
+@require_http_methods(["GET", "POST"])
+def settings_page(request):
+    profile = request.profile
+    old_zone = profile.time_zone
+    form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        profile = form.save()
+        if profile.time_zone != old_zone:
+            from django_q.tasks import async_task
+
+            async_task("tracking.tasks.recompute_local_times", request.user.pk)
+            messages.info(
+                request, _("Time zone changed: your history is being re-dated in the background.")
+            )
+        messages.success(request, _("Settings saved."))
+        return redirect("settings")
+    context = {"form": form, "services": service_states(), "profile": profile}
+    return render(request, "settings/settings_page.html", context)
+
+
+@require_GET
+def job_progress(request, pk: int):
+    """The live progress of one of the user's jobs (htmx polls this fragment)."""
+    job = get_object_or_404(Job, pk=pk, user=request.user)
+    return render(request, "includes/_job_progress.html", {"job": job})
+
+
+@login_not_required
+@require_http_methods(["POST"])
+def set_language(request):
+    """Django's language switch, also remembered in the signed-in user's settings."""
+    from django.views.i18n import set_language as django_set_language
+
+    code = request.POST.get("language", "")
+    if request.user.is_authenticated and code in dict(django_settings.LANGUAGES):
+        Profile.objects.filter(user=request.user).update(language=code)
+    return django_set_language(request)
+
+
+@login_not_required
+@require_GET
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        db = "ok"
+    except Exception:  # the health check must answer even when the database does not
+        db = "failing"
+    status = "ok" if db == "ok" else "failing"
+    return JsonResponse({"status": status, "database": db}, status=200 if status == "ok" else 503)
+
+
+def not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    return HttpResponse(render(request, "500.html").content, status=500)
+
+
+def raise_404(request):
+    raise Http404

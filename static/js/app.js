@@ -1,0 +1,1 @@
+// Small behaviours shared by every page. Pages work without it; it only adds comfort.

@@ -1,0 +1,229 @@
+"""The one road in: resolve + record, duplicates, denormalized local time, and rollups."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from collection.models import Album, Artist, Track, TrackArtist
+from tests.conftest import utc
+from tracking import listens as listens_mod
+from tracking import rollups
+from tracking.models import (
+    DayHourStat,
+    DayStat,
+    Listen,
+    MonthAlbumStat,
+    MonthArtistStat,
+    MonthTrackStat,
+    UserArtistStat,
+    UserTrackStat,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot(user):
+    """Every rollup row of a user, as comparable tuples."""
+    out = {}
+    for model in rollups.ALL_MODELS:
+        fields = [f.attname for f in model._meta.concrete_fields if f.attname not in {"id"}]
+        out[model.__name__] = sorted(
+            tuple(str(v) for v in row)
+            for row in model.objects.filter(user=user).values_list(*fields)
+        )
+    return out
+
+
+def test_unique_constraint_refuses_a_second_copy(user, add_listens):
+    add_listens(user, [("Air", "La Femme d'argent", "Moon Safari", utc(2024, 1, 1, 12))])
+    listen = Listen.objects.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Listen.objects.create(
+            user=user,
+            track=listen.track,
+            artist=listen.artist,
+            listened_at=listen.listened_at,
+            local_date=listen.local_date,
+            local_hour=0,
+            local_weekday=0,
+        )
+
+
+def test_rerun_adds_nothing_and_two_plays_in_a_row_are_two(user, add_listens):
+    rows = [
+        ("Air", "Sexy Boy", "Moon Safari", utc(2024, 1, 1, 12, 0), 298),
+        (
+            "Air",
+            "Sexy Boy",
+            "Moon Safari",
+            utc(2024, 1, 1, 12, 5),
+            298,
+        ),  # played again: a second listen
+    ]
+    first = add_listens(user, rows)
+    again = add_listens(user, rows)
+    assert (first.added, again.added, again.duplicates) == (2, 0, 2)
+    assert Listen.objects.count() == 2
+
+
+def test_same_track_within_seconds_from_another_source_is_one_listen(user, add_listens):
+    add_listens(
+        user, [("Air", "Sexy Boy", "Moon Safari", utc(2024, 1, 1, 12, 0, 0))], source="lastfm"
+    )
+    r = add_listens(
+        user, [("Air", "Sexy Boy", "Moon Safari", utc(2024, 1, 1, 12, 0, 4))], source="api"
+    )
+    assert r.duplicates == 1 and Listen.objects.count() == 1
+
+
+def test_same_moment_for_two_users_is_two_listens(user, other_user, add_listens):
+    row = [("Air", "Sexy Boy", "Moon Safari", utc(2024, 1, 1, 12))]
+    add_listens(user, row)
+    add_listens(other_user, row)
+    assert Listen.objects.count() == 2
+
+
+def test_local_date_and_hour_follow_the_users_zone_across_dst(user, add_listens):
+    # Europe/Paris: 2024-03-31 01:30 UTC is 03:30 local (after the spring-forward jump);
+    # 2024-03-30 23:30 UTC is 00:30 local on the 31st.
+    add_listens(
+        user,
+        [
+            ("A", "t1", "", utc(2024, 3, 30, 23, 30)),
+            ("A", "t2", "", utc(2024, 3, 31, 1, 30)),
+        ],
+    )
+    got = sorted(Listen.objects.values_list("local_date", "local_hour", "local_weekday"))
+    assert got == [(date(2024, 3, 31), 0, 6), (date(2024, 3, 31), 3, 6)]
+
+
+def test_featured_artists_are_credited_and_counted(user, add_listens):
+    add_listens(
+        user,
+        [
+            (
+                "Daft Punk feat. Pharrell Williams",
+                "Get Lucky",
+                "Random Access Memories",
+                utc(2024, 5, 1, 20),
+                369,
+            )
+        ],
+    )
+    track = Track.objects.get()
+    assert track.artist_credit == "Daft Punk feat. Pharrell Williams"
+    assert list(TrackArtist.objects.order_by("position").values_list("artist__name", "role")) == [
+        ("Daft Punk", "main"),
+        ("Pharrell Williams", "featured"),
+    ]
+    assert Artist.objects.count() == 2  # no third "Daft Punk feat. Pharrell Williams" artist
+    assert set(UserArtistStat.objects.filter(user=user).values_list("artist__name", "listens")) == {
+        ("Daft Punk", 1),
+        ("Pharrell Williams", 1),
+    }
+    assert Listen.objects.get().artist.name == "Daft Punk"
+
+
+def test_names_match_case_insensitively_and_keep_first_spelling(user, add_listens):
+    add_listens(
+        user,
+        [
+            ("The Beatles", "Something", "Abbey Road", utc(2024, 1, 1)),
+            ("the  beatles", "Something", "Abbey Road (Remastered 2009)", utc(2024, 1, 2)),
+        ],
+    )
+    assert Artist.objects.get().name == "The Beatles"
+    assert Album.objects.count() == 1 and Track.objects.count() == 1
+
+
+def test_track_without_album_is_kept_as_such(user, add_listens):
+    add_listens(user, [("Burial", "Archangel", "", utc(2024, 1, 1))])
+    listen = Listen.objects.get()
+    assert listen.album_id is None and listen.track.album_id is None
+
+
+def test_invalid_records_are_counted_not_stored(user, add_listens):
+    r = add_listens(user, [("", "No artist", "", utc(2024, 1, 1)), ("A", "", "", utc(2024, 1, 1))])
+    assert (r.added, r.invalid) == (0, 2)
+
+
+def _history(user, add_listens):
+    rows = []
+    start = utc(2023, 12, 30, 22)
+    for i in range(120):
+        artist = ["Air", "Björk", "Air feat. Beth Hirsch", "Burial"][i % 4]
+        album = ["Moon Safari", "Homogenic", "Moon Safari", ""][i % 4]
+        title = f"Duet {i % 7}" if "feat." in artist else f"Song {i % 7}"
+        rows.append(
+            (artist, title, album, start + timedelta(hours=7 * i), None if i % 5 == 0 else 200 + i)
+        )
+    add_listens(user, rows[:60])
+    add_listens(user, rows[60:])
+
+
+def test_rollups_equal_a_fresh_computation(user, add_listens):
+    _history(user, add_listens)
+    incremental = snapshot(user)
+    listens_mod.rebuild_rollups(user)
+    assert snapshot(user) == incremental
+    day_total = sum(DayStat.objects.filter(user=user).values_list("listens", flat=True))
+    assert day_total == Listen.objects.filter(user=user).count() == 120
+    assert sum(DayHourStat.objects.filter(user=user).values_list("listens", flat=True)) == 120
+    assert sum(MonthTrackStat.objects.filter(user=user).values_list("listens", flat=True)) == 120
+    assert sum(MonthAlbumStat.objects.filter(user=user).values_list("listens", flat=True)) == 90
+    # featured credits count too: 120 listens + 30 featured credits
+    assert sum(MonthArtistStat.objects.filter(user=user).values_list("listens", flat=True)) == 150
+    # durations learnt from later listens of the same track count for the earlier ones too
+    unknown = sum(DayStat.objects.filter(user=user).values_list("unknown_duration", flat=True))
+    assert unknown == 0
+
+
+def test_deleting_listens_takes_them_out_of_rollups(user, add_listens):
+    _history(user, add_listens)
+    doomed = list(
+        Listen.objects.filter(user=user).order_by("listened_at").values_list("pk", flat=True)[:10]
+    )
+    assert listens_mod.delete_listens(user, doomed) == 10
+    after_delete = snapshot(user)
+    listens_mod.rebuild_rollups(user)
+    assert snapshot(user) == after_delete
+    first = UserTrackStat.objects.filter(user=user).order_by("first_listened_at").first()
+    assert (
+        first.first_listened_at
+        == Listen.objects.filter(user=user).order_by("listened_at").first().listened_at
+    )
+
+
+def test_delete_ignores_other_users_listens(user, other_user, add_listens):
+    add_listens(other_user, [("Air", "Sexy Boy", "", utc(2024, 1, 1))])
+    assert listens_mod.delete_listens(user, list(Listen.objects.values_list("pk", flat=True))) == 0
+    assert Listen.objects.count() == 1
+
+
+def test_time_zone_change_redates_listens_and_rollups(user, add_listens):
+    add_listens(user, [("A", "t", "", utc(2024, 6, 1, 23, 30))])
+    assert Listen.objects.get().local_date == date(2024, 6, 2)  # Paris, UTC+2
+    user.profile.time_zone = "America/New_York"
+    user.profile.save()
+    listens_mod.recompute_local_times(user)
+    listen = Listen.objects.get()
+    assert (listen.local_date, listen.local_hour) == (date(2024, 6, 1), 19)
+    assert DayStat.objects.get(user=user).day == date(2024, 6, 1)
+
+
+def test_one_batch_costs_a_bounded_number_of_queries(
+    user, add_listens, django_assert_max_num_queries
+):
+    rows = [
+        (
+            f"Artist {i % 40}",
+            f"Song {i}",
+            f"Album {i % 25}",
+            utc(2024, 1, 1) + timedelta(minutes=4 * i),
+        )
+        for i in range(400)
+    ]
+    with django_assert_max_num_queries(60):
+        add_listens(user, rows)
+    assert Listen.objects.count() == 400

@@ -1,0 +1,317 @@
+"""The one writer of listens: every source hands its resolved batch to `record`.
+
+Guarantees, whatever the source or how often it retries:
+- a play is stored once: the unique (user, listened_at, track) constraint, plus a cross-source
+  window (the same track within `general.duplicate_window_seconds` is the same play arriving by two
+  paths, e.g. Last.fm and a ListenBrainz client);
+- the listen carries its artist, album and local date/hour/weekday in the user's time zone;
+- rollups change in the same transaction as the listens, so statistics never drift;
+- new artists and albums are handed to enrichment after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.db.models import Q
+
+from collection.catalogue import Catalogue, ListenRecord, ResolvedListen, resolve
+from musictracker import config
+from musictracker.db import adapt_date, adapt_datetime
+from musictracker.models import Profile
+from musictracker.timezones import zone
+from tracking import rollups
+from tracking.models import Listen
+
+log = logging.getLogger(__name__)
+
+INSERT_CHUNK = 2000
+
+
+@dataclass
+class RecordResult:
+    added: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    added_listens: list[ResolvedListen] = field(default_factory=list, repr=False)
+
+    def __iadd__(self, other: RecordResult) -> RecordResult:
+        self.added += other.added
+        self.duplicates += other.duplicates
+        self.invalid += other.invalid
+        return self
+
+
+def _window() -> timedelta:
+    return timedelta(seconds=int(config.get("general.duplicate_window_seconds", 10) or 0))
+
+
+def _profile_for_update(user: AbstractBaseUser) -> Profile:
+    """Lock the user's profile row: on PostgreSQL this serializes one user's writers, so the
+    duplicate check below sees every committed listen (SQLite's IMMEDIATE transactions already
+    serialize all writers)."""
+    Profile.objects.get_or_create(user=user)
+    return Profile.objects.select_for_update().get(user=user)
+
+
+def _time_clusters(times: list, gap: timedelta) -> list[tuple]:
+    clusters = []
+    start = prev = times[0]
+    for t in times[1:]:
+        if t - prev > gap:
+            clusters.append((start, prev))
+            start = t
+        prev = t
+    clusters.append((start, prev))
+    return clusters
+
+
+def _existing(user_id: int, rows: Sequence[ResolvedListen], window: timedelta) -> dict:
+    """Stored listen times per track near the batch's times, from as few range scans as it takes."""
+    times = sorted(r.listened_at for r in rows)
+    clusters = _time_clusters(times, timedelta(hours=6))
+    found: dict[int, list] = {}
+    track_ids = {r.track_id for r in rows}
+    for i in range(0, len(clusters), 50):
+        q = Q()
+        for start, end in clusters[i : i + 50]:
+            q |= Q(listened_at__gte=start - window, listened_at__lte=end + window)
+        qs = Listen.objects.filter(q, user_id=user_id).values_list("track_id", "listened_at")
+        for track_id, at in qs.iterator(chunk_size=5000):
+            if track_id in track_ids:
+                found.setdefault(track_id, []).append(at)
+    for v in found.values():
+        v.sort()
+    return found
+
+
+def _near(sorted_times: list, at, window: timedelta) -> bool:
+    i = bisect_left(sorted_times, at - window)
+    return i < len(sorted_times) and sorted_times[i] <= at + window
+
+
+def record(user: AbstractBaseUser, rows: Iterable[ResolvedListen | None]) -> RecordResult:
+    """Store a batch of resolved listens for `user`; returns what was added and skipped."""
+    result = RecordResult()
+    batch = []
+    for r in rows:
+        if r is None:
+            result.invalid += 1
+        else:
+            batch.append(r)
+    if not batch:
+        return result
+    window = _window()
+    with transaction.atomic():
+        profile = _profile_for_update(user)
+        tz = zone(profile.time_zone)
+        stored = _existing(user.pk, batch, window)
+        new: list[ResolvedListen] = []
+        for r in sorted(batch, key=lambda x: x.listened_at):
+            times = stored.setdefault(r.track_id, [])
+            if _near(times, r.listened_at, window):
+                result.duplicates += 1
+                continue
+            times.insert(bisect_left(times, r.listened_at), r.listened_at)
+            new.append(r)
+        if new:
+            _insert(user.pk, new, tz)
+        result.added = len(new)
+        result.added_listens = new
+    return result
+
+
+def _insert(user_id: int, rows: list[ResolvedListen], tz) -> None:
+    ops = connection.ops
+    table = ops.quote_name(Listen._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (user_id, track_id, artist_id, album_id, listened_at, local_date,"
+        " local_hour, local_weekday, source, source_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
+        " %s, %s) ON CONFLICT DO NOTHING"
+    )
+    adapt_dt, adapt_d = adapt_datetime, adapt_date
+    delta = rollups.Delta()
+    params = []
+    for r in rows:
+        local = r.listened_at.astimezone(tz)
+        local_date = local.date()
+        params.append(
+            (
+                user_id,
+                r.track_id,
+                r.artist_id,
+                r.album_id,
+                adapt_dt(r.listened_at),
+                adapt_d(local_date),
+                local.hour,
+                local.weekday(),
+                r.source,
+                (r.source_id or "")[:100],
+            )
+        )
+        delta.add(
+            local_date=local_date,
+            local_hour=local.hour,
+            listened_at=r.listened_at,
+            track_id=r.track_id,
+            album_id=r.album_id,
+            artist_ids=r.artist_ids,
+            duration=r.duration,
+        )
+    with connection.cursor() as cursor:
+        for i in range(0, len(params), INSERT_CHUNK):
+            cursor.executemany(sql, params[i : i + INSERT_CHUNK])
+    rollups.apply(user_id, delta)
+
+
+def ingest(
+    user: AbstractBaseUser,
+    records: Sequence[ListenRecord],
+    *,
+    catalogue: Catalogue | None = None,
+    enrich: bool = True,
+) -> RecordResult:
+    """Resolve and record one batch in one transaction: all of it lands, or none of it."""
+    catalogue = catalogue if catalogue is not None else Catalogue()
+    with transaction.atomic():
+        resolved = resolve(records, catalogue)
+        if catalogue.learnt_durations:
+            rollups.learn_durations(catalogue.learnt_durations)
+            catalogue.learnt_durations.clear()
+        result = record(user, resolved)
+        artists, albums = catalogue.drain_new()
+        if enrich and (artists or albums):
+            transaction.on_commit(lambda: queue_enrichment(artists, albums))
+    return result
+
+
+def queue_enrichment(artist_ids: list[int], album_ids: list[int]) -> None:
+    """Ask the enrichment app (above us: reached by a dotted task name, not an import)."""
+    from django.conf import settings
+    from django_q.tasks import async_task
+
+    task = getattr(settings, "ENRICH_NEW_TASK", "enrichment.tasks.enrich_new")
+    if not task:
+        return
+    try:
+        async_task(task, artist_ids, album_ids, group="enrichment")
+    except Exception:  # enrichment must never break the recording of listens
+        log.exception(
+            "could not queue enrichment for %d artists, %d albums", len(artist_ids), len(album_ids)
+        )
+
+
+def delete_listens(user: AbstractBaseUser, listen_ids: Sequence[int]) -> int:
+    """Delete some of a user's listens and take them out of the rollups."""
+    from collection.models import TrackArtist
+
+    with transaction.atomic():
+        profile = _profile_for_update(user)
+        tz = zone(profile.time_zone)
+        rows = list(
+            Listen.objects.filter(user=user, pk__in=list(listen_ids)).values(
+                "pk", "track_id", "album_id", "listened_at", "track__duration"
+            )
+        )
+        if not rows:
+            return 0
+        credits: dict[int, list[int]] = {}
+        for track_id, artist_id in (
+            TrackArtist.objects.filter(track_id__in={r["track_id"] for r in rows})
+            .order_by("position")
+            .values_list("track_id", "artist_id")
+        ):
+            credits.setdefault(track_id, []).append(artist_id)
+        delta = rollups.Delta()
+        for r in rows:
+            local = r["listened_at"].astimezone(tz)
+            delta.add(
+                local_date=local.date(),
+                local_hour=local.hour,
+                listened_at=r["listened_at"],
+                track_id=r["track_id"],
+                album_id=r["album_id"],
+                artist_ids=credits.get(r["track_id"], []),
+                duration=r["track__duration"],
+            )
+        Listen.objects.filter(pk__in=[r["pk"] for r in rows]).delete()
+        rollups.apply(user.pk, delta, sign=-1)
+        rollups.prune(user.pk)
+        rollups.refresh_spans(user.pk, delta)
+    return len(rows)
+
+
+def rebuild_rollups(user: AbstractBaseUser, *, chunk: int = 20_000) -> int:
+    """Recompute every rollup of a user from their listens (after a merge or a zone change)."""
+    from collection.models import Track, TrackArtist
+
+    with transaction.atomic():
+        _profile_for_update(user)
+        for model in rollups.ALL_MODELS:
+            model.objects.filter(user=user).delete()
+        durations = dict(
+            Track.objects.filter(listens__user=user).distinct().values_list("pk", "duration")
+        )
+        credits: dict[int, list[int]] = {}
+        for track_id, artist_id in (
+            TrackArtist.objects.filter(track_id__in=list(durations))
+            .order_by("position")
+            .values_list("track_id", "artist_id")
+        ):
+            credits.setdefault(track_id, []).append(artist_id)
+        delta = rollups.Delta()
+        n = 0
+        qs = Listen.objects.filter(user=user).values_list(
+            "track_id", "album_id", "artist_id", "listened_at", "local_date", "local_hour"
+        )
+        for track_id, album_id, artist_id, at, local_date, hour in qs.iterator(chunk_size=chunk):
+            delta.add(
+                local_date=local_date,
+                local_hour=hour,
+                listened_at=at,
+                track_id=track_id,
+                album_id=album_id,
+                artist_ids=credits.get(track_id) or [artist_id],
+                duration=durations.get(track_id),
+            )
+            n += 1
+        rollups.apply(user.pk, delta)
+    return n
+
+
+def recompute_local_times(user: AbstractBaseUser, *, chunk: int = 5000) -> int:
+    """Re-derive local date/hour/weekday after a time zone change, then rebuild rollups."""
+    profile = Profile.objects.get(user=user)
+    tz = zone(profile.time_zone)
+    last_id, n = 0, 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Listen.objects.filter(user=user, pk__gt=last_id)
+                .order_by("pk")
+                .values_list("pk", "listened_at")[:chunk]
+            )
+            if not rows:
+                break
+            objs = []
+            for pk, at in rows:
+                local = at.astimezone(tz)
+                objs.append(
+                    Listen(
+                        pk=pk,
+                        local_date=local.date(),
+                        local_hour=local.hour,
+                        local_weekday=local.weekday(),
+                    )
+                )
+            Listen.objects.bulk_update(objs, ["local_date", "local_hour", "local_weekday"])
+            last_id = rows[-1][0]
+            n += len(rows)
+    rebuild_rollups(user)
+    return n

@@ -1,0 +1,214 @@
+"""What a user heard: listens, loved tracks, now playing, tracker status, and the rollups."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from collection.models import Album, Artist, Track
+
+
+class Source(models.TextChoices):
+    LASTFM = "lastfm", "Last.fm"
+    SPOTIFY = "spotify", _("Spotify export")
+    LISTENBRAINZ = "listenbrainz", "ListenBrainz"
+    IMPORT = "import", _("Import")
+    API = "api", _("API / scrobbler")
+    MANUAL = "manual", _("Added by hand")
+    DEMO = "demo", _("Demo data")
+
+
+class Listen(models.Model):
+    """One play. Artist, album and the local date/hour are denormalized at write time so that
+    pages and statistics never join through the catalogue nor convert time zones per row."""
+
+    # Single-column indexes on user, artist and album would only duplicate the composite ones
+    # below and slow imports (each index costs ~8 %); track keeps its own for merges and PROTECT.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False)
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="listens")
+    artist = models.ForeignKey(Artist, on_delete=models.PROTECT, related_name="+", db_index=False)
+    album = models.ForeignKey(
+        Album, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    listened_at = models.DateTimeField(_("listened at"))  # UTC, the source's own timestamp
+    local_date = models.DateField()  # in the user's time zone
+    local_hour = models.PositiveSmallIntegerField()  # 0..23
+    local_weekday = models.PositiveSmallIntegerField()  # 0 = Monday
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.IMPORT)
+    source_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            # No path can store one play twice; it also serves (user, listened_at) ranges.
+            models.UniqueConstraint(
+                fields=["user", "listened_at", "track"], name="uniq_listen_user_time_track"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["user", "artist", "listened_at"], name="listen_user_artist"),
+            models.Index(fields=["user", "album", "listened_at"], name="listen_user_album"),
+            models.Index(fields=["user", "track", "listened_at"], name="listen_user_track"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.track_id} at {self.listened_at:%Y-%m-%d %H:%M}"
+
+
+class LovedTrack(models.Model):
+    """Loved belongs to the user and the track, not to each listen."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="loves")
+    loved_at = models.DateTimeField()
+    # True when Last.fm lists it as loved; a local-only love (no Last.fm connection) is False.
+    is_on_lastfm = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "track"], name="uniq_loved_track")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ♥ {self.track}"
+
+
+class NowPlaying(models.Model):
+    """What a user is playing right now (Last.fm's nowplaying, or a playing_now submission)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    artist_name = models.CharField(max_length=500)
+    track_name = models.CharField(max_length=500)
+    album_name = models.CharField(max_length=500, blank=True)
+    image_url = models.URLField(max_length=1000, blank=True)
+    track = models.ForeignKey(Track, null=True, blank=True, on_delete=models.SET_NULL)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    started_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.artist_name} – {self.track_name}"
+
+
+class TrackerStatus(models.Model):
+    """The Last.fm tracker's state for one user, shown in Settings."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    is_paused = models.BooleanField(default=False)
+    last_poll_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_added = models.PositiveIntegerField(default=0)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    loved_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "tracker statuses"
+
+    def __str__(self) -> str:
+        return f"Tracker of {self.user}"
+
+
+# Rollups: kept current by tracking.listens.record() in the same transaction as the listens,
+# rebuildable by `manage.py rebuild_rollups`, and proven equal to a fresh computation by tests.
+# A period's statistics read whole months from Month* tables and the edge days from Day* tables.
+
+
+class Rollup(models.Model):
+    """A precomputed count; never edited by hand (rebuild with `manage.py rebuild_rollups`)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    listens = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} of user {self.user_id}: {self.listens}"
+
+
+class DayStat(Rollup):
+    day = models.DateField()
+    seconds = models.BigIntegerField(default=0)  # sum of known durations
+    unknown_duration = models.IntegerField(default=0)  # listens whose duration is unknown
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="uniq_daystat")]
+
+
+class DayHourStat(Rollup):
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day", "hour"], name="uniq_dayhourstat")
+        ]
+
+
+class MonthArtistStat(Rollup):
+    """Listens per artist per local month (first day of the month); featured artists count."""
+
+    month = models.DateField()
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
+    seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "month", "artist"], name="uniq_monthartiststat")
+        ]
+
+
+class MonthAlbumStat(Rollup):
+    month = models.DateField()
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "month", "album"], name="uniq_monthalbumstat")
+        ]
+
+
+class MonthTrackStat(Rollup):
+    month = models.DateField()
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "month", "track"], name="uniq_monthtrackstat")
+        ]
+
+
+class UserArtistStat(Rollup):
+    """All-time plays, first and last listen of an artist for one user."""
+
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
+    first_listened_at = models.DateTimeField()
+    last_listened_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "artist"], name="uniq_userartiststat")
+        ]
+        indexes = [models.Index(fields=["user", "-listens"], name="userartiststat_top")]
+
+
+class UserAlbumStat(Rollup):
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="+")
+    first_listened_at = models.DateTimeField()
+    last_listened_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "album"], name="uniq_useralbumstat")]
+        indexes = [models.Index(fields=["user", "-listens"], name="useralbumstat_top")]
+
+
+class UserTrackStat(Rollup):
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    first_listened_at = models.DateTimeField()
+    last_listened_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "track"], name="uniq_usertrackstat")]
+        indexes = [models.Index(fields=["user", "-listens"], name="usertrackstat_top")]
