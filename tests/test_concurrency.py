@@ -45,9 +45,12 @@ def test_two_processes_write_at_once_without_locking_errors(tmp_path):
         "PYTHONPATH": str(settings.BASE_DIR),
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    run = lambda *a: subprocess.run(
-        [sys.executable, *a], env=env, capture_output=True, text=True, timeout=300
-    )  # noqa: E731
+
+    def run(*a):
+        return subprocess.run(
+            [sys.executable, *a], env=env, capture_output=True, text=True, timeout=300
+        )
+
     assert run("manage.py", "migrate", "-v0").returncode == 0
     setup = "import django,os;os.environ.setdefault('DJANGO_SETTINGS_MODULE','musictracker.settings');django.setup();from django.contrib.auth import get_user_model as g;g().objects.create_user('w')"
     assert run("-c", setup).returncode == 0
@@ -65,7 +68,7 @@ def test_two_processes_write_at_once_without_locking_errors(tmp_path):
         for n in (1, 2, 3)
     ]
     outs = [p.communicate(timeout=300) for p in procs]
-    for p, (out, err) in zip(procs, outs, strict=True):
+    for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err[-2000:]
         assert "locked" not in err
     count = "import django,os;os.environ.setdefault('DJANGO_SETTINGS_MODULE','musictracker.settings');django.setup();from tracking.models import Listen, DayStat;from django.db.models import Sum;print(Listen.objects.count(), DayStat.objects.aggregate(s=Sum('listens'))['s'])"
