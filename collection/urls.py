@@ -6,4 +6,6 @@ app_name = "collection"
 
 urlpatterns = [
     path("", views.collection_list, name="collection-list"),
+    path("albums/<int:pk>/", views.album_detail, name="album-detail"),
+    path("artists/<int:pk>/", views.artist_detail, name="artist-detail"),
 ]
