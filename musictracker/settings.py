@@ -170,6 +170,9 @@ if os.environ.get("MUSICTRACKER_HTTPS", "0") == "1":
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# Sections that apps add to the Settings page, in order (see musictracker.views.settings_sections).
+SETTINGS_SECTIONS: list[str] = []
+
 WORKER = MUSICTRACKER["worker"]
 Q_CLUSTER = {
     "name": "musictracker",

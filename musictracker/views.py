@@ -81,8 +81,26 @@ def settings_page(request):
             )
         messages.success(request, _("Settings saved."))
         return redirect("settings")
-    context = {"form": form, "services": service_states(), "profile": profile}
+    context = {
+        "form": form,
+        "services": service_states(),
+        "profile": profile,
+        "sections": settings_sections(request),
+    }
     return render(request, "settings/settings_page.html", context)
+
+
+def settings_sections(request) -> list[dict]:
+    """The sections other apps add to Settings (settings.SETTINGS_SECTIONS): each entry is a
+    dotted function `f(request) -> {"template": ..., **context}` or None to show nothing."""
+    from django.utils.module_loading import import_string
+
+    sections = []
+    for path in django_settings.SETTINGS_SECTIONS:
+        section = import_string(path)(request)
+        if section:
+            sections.append(section)
+    return sections
 
 
 @require_GET
