@@ -26,7 +26,7 @@ from musictracker import config
 from musictracker.db import adapt_date, adapt_datetime
 from musictracker.models import Profile
 from musictracker.timezones import zone
-from tracking import rollups
+from tracking import rollups, sessions
 from tracking.models import Listen
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,9 @@ def record(user: AbstractBaseUser, rows: Iterable[ResolvedListen | None]) -> Rec
             times.insert(bisect_left(times, r.listened_at), r.listened_at)
             new.append(r)
         if new:
-            _insert(user.pk, new, tz)
+            sessions.update(
+                user.pk, [r.listened_at for r in new], lambda: _insert(user.pk, new, tz)
+            )
         result.added = len(new)
         result.added_listens = new
     return result
@@ -240,7 +242,11 @@ def delete_listens(user: AbstractBaseUser, listen_ids: Sequence[int]) -> int:
                 artist_ids=credits.get(r["track_id"], []),
                 duration=r["track__duration"],
             )
-        Listen.objects.filter(pk__in=[r["pk"] for r in rows]).delete()
+        sessions.update(
+            user.pk,
+            [r["listened_at"] for r in rows],
+            lambda: Listen.objects.filter(pk__in=[r["pk"] for r in rows]).delete(),
+        )
         rollups.apply(user.pk, delta, sign=-1)
         rollups.prune(user.pk)
         rollups.refresh_spans(user.pk, delta)
@@ -282,6 +288,7 @@ def rebuild_rollups(user: AbstractBaseUser, *, chunk: int = 20_000) -> int:
             )
             n += 1
         rollups.apply(user.pk, delta)
+        sessions.rebuild(user.pk)
     return n
 
 

@@ -18,12 +18,15 @@ from musictracker.db import adapt_date, adapt_datetime
 from tracking.models import (
     DayHourStat,
     DayStat,
+    ListeningSession,
     MonthAlbumStat,
     MonthArtistStat,
     MonthTrackStat,
+    MonthTransitionStat,
     UserAlbumStat,
     UserArtistStat,
     UserTrackStat,
+    UserTransitionStat,
 )
 
 
@@ -169,6 +172,9 @@ ALL_MODELS = (
     UserArtistStat,
     UserAlbumStat,
     UserTrackStat,
+    MonthTransitionStat,
+    UserTransitionStat,
+    ListeningSession,
 )
 
 
@@ -219,7 +225,10 @@ def learn_durations(durations: dict[int, int]) -> None:
     rows = Listen.objects.filter(track_id__in=list(durations)).values_list(
         "user_id", "local_date", "track_id", "artist_id"
     )
-    for user_id, local_date, track_id, artist_id in rows.iterator(chunk_size=5000):
+    times: dict[int, list] = {}
+    rows = rows.values_list("user_id", "local_date", "track_id", "artist_id", "listened_at")
+    for user_id, local_date, track_id, artist_id, at in rows.iterator(chunk_size=5000):
+        times.setdefault(user_id, []).append(at)
         delta = deltas.setdefault(user_id, Delta())
         seconds = durations[track_id]
         day = delta.day[local_date]
@@ -229,3 +238,8 @@ def learn_durations(durations: dict[int, int]) -> None:
             delta.month_artist[(local_date.replace(day=1), a)][1] += seconds
     for user_id, delta in deltas.items():
         apply(user_id, delta)
+    # A session's length ends with its last track's duration, now known.
+    from tracking import sessions
+
+    for user_id, ts in times.items():
+        sessions.update(user_id, ts, lambda: None)
