@@ -147,6 +147,22 @@ class DayHourStat(Rollup):
         ]
 
 
+class MonthWeekdayHourStat(Rollup):
+    """Listens per local month × weekday (0 = Monday) × hour: the heat map of any long period
+    without walking every day."""
+
+    month = models.DateField()
+    weekday = models.PositiveSmallIntegerField()
+    hour = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "month", "weekday", "hour"], name="uniq_monthweekdayhourstat"
+            )
+        ]
+
+
 class MonthArtistStat(Rollup):
     """Listens per artist per local month (first day of the month); featured artists count."""
 
@@ -288,3 +304,4 @@ class UserTransitionStat(Rollup):
                 fields=["user", "from_artist", "to_artist"], name="uniq_usertransition"
             )
         ]
+        indexes = [models.Index(fields=["user", "-listens"], name="usertransition_top")]

@@ -23,6 +23,7 @@ from tracking.models import (
     MonthArtistStat,
     MonthTrackStat,
     MonthTransitionStat,
+    MonthWeekdayHourStat,
     UserAlbumStat,
     UserArtistStat,
     UserTrackStat,
@@ -36,6 +37,7 @@ class Delta:
 
     day: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
     day_hour: dict = field(default_factory=lambda: defaultdict(int))
+    month_weekday_hour: dict = field(default_factory=lambda: defaultdict(int))
     month_artist: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     month_album: dict = field(default_factory=lambda: defaultdict(int))
     month_track: dict = field(default_factory=lambda: defaultdict(int))
@@ -62,6 +64,7 @@ class Delta:
         else:
             d[2] += 1
         self.day_hour[(local_date, local_hour)] += 1
+        self.month_weekday_hour[(month, local_date.weekday(), local_hour)] += 1
         for artist_id in artist_ids:
             m = self.month_artist[(month, artist_id)]
             m[0] += 1
@@ -129,6 +132,13 @@ def apply(user_id: int, delta: Delta, sign: int = 1) -> None:
         [(user_id, dd(d), h, s * n) for (d, h), n in delta.day_hour.items()],
     )
     _upsert(
+        MonthWeekdayHourStat,
+        ["month", "weekday", "hour"],
+        ["listens"],
+        False,
+        [(user_id, dd(m), w, h, s * n) for (m, w, h), n in delta.month_weekday_hour.items()],
+    )
+    _upsert(
         MonthArtistStat,
         ["month", "artist_id"],
         ["listens", "seconds"],
@@ -166,6 +176,7 @@ def apply(user_id: int, delta: Delta, sign: int = 1) -> None:
 ALL_MODELS = (
     DayStat,
     DayHourStat,
+    MonthWeekdayHourStat,
     MonthArtistStat,
     MonthAlbumStat,
     MonthTrackStat,

@@ -19,8 +19,8 @@ from django.db import connection
 from django.db.models import Avg, Count, Max, Min, Sum
 from django.utils.translation import gettext as _
 
-from collection.models import Album, Artist, CollectionItem, Track, TrackArtist
-from musictracker.db import adapt_date
+from collection.models import Album, Artist, CollectionItem, Track
+from musictracker.db import adapt_date, adapt_datetime
 from musictracker.timezones import UTC, day_bounds, range_bounds
 from tracking import sessions as sessions_mod
 from tracking.models import (
@@ -236,58 +236,146 @@ class Stats:
             return None
         return Stats(self.user, prev, self.tz, history=self.history, today=self.today)
 
-    # ---- raw edge rows -------------------------------------------------------------------
-    @cached_property
-    def _edge_rows(self) -> list[tuple]:
-        rows: list[tuple] = []
-        for a, b in self.edges:
-            s, e = range_bounds(a, b, self.tz)
-            rows.extend(
-                Listen.objects.filter(
-                    user=self.user, listened_at__gte=s, listened_at__lt=e
-                ).values_list("track_id", "album_id", "artist_id")
-            )
-        return rows
+    # ---- counting: whole months from rollups, edge days from raw listens ---------------------
+    EDGE_SQL = {
+        # "+ 0" keeps the planner on the (user, listened_at) range: grouping by the bare
+        # column tempts it to walk the (user, track, …) index over the whole history.
+        "track": "SELECT l.track_id + 0 AS k, COUNT(*) FROM tracking_listen l {where} GROUP BY k",
+        "album": "SELECT l.album_id + 0 AS k, COUNT(*) FROM tracking_listen l {where}"
+        " AND l.album_id IS NOT NULL GROUP BY k",
+        # Featured artists count, as in MonthArtistStat; a track without credits counts for
+        # the listen's artist.
+        "artist": "SELECT COALESCE(ta.artist_id, l.artist_id) AS a, COUNT(*) FROM tracking_listen l"
+        " LEFT JOIN collection_trackartist ta ON ta.track_id = l.track_id {where} GROUP BY a",
+    }
 
-    def counts(self, kind: str) -> Counter:
-        """Listens per artist, album or track id in the period (featured artists count)."""
-        cache = self.__dict__.setdefault("_counts", {})
-        if kind in cache:
-            return cache[kind]
-        month_model, user_model, key = self.COUNTERS[kind]
-        counter: Counter = Counter()
-        if self.is_all_time:
-            counter.update(
-                dict(user_model.objects.filter(user=self.user).values_list(key, "listens"))
-            )
-        else:
-            if self.months:
-                table = month_model._meta.db_table
+    def edge_counts(self, kind: str) -> Counter:
+        """Listens per artist, album or track id on the edge days (a UTC range per edge)."""
+        cache = self.__dict__.setdefault("_edge_counts", {})
+        if kind not in cache:
+            counter: Counter = Counter()
+            where = "WHERE l.user_id = %s AND l.listened_at >= %s AND l.listened_at < %s"
+            for a, b in self.edges:
+                s, e = range_bounds(a, b, self.tz)
                 counter.update(
                     dict(
                         _sql(
-                            f"SELECT {key}, SUM(listens) FROM {table} WHERE user_id = %s"
-                            f" AND month >= %s AND month <= %s GROUP BY {key}",
-                            [self.user.pk, adapt_date(self.months[0]), adapt_date(self.months[1])],
+                            self.EDGE_SQL[kind].format(where=where),
+                            [self.user.pk, adapt_datetime(s), adapt_datetime(e)],
                         )
                     )
                 )
-            rows = self._edge_rows
-            if kind == "track":
-                counter.update(r[0] for r in rows)
-            elif kind == "album":
-                counter.update(r[1] for r in rows if r[1])
-            else:
-                credits: dict[int, list[int]] = {}
-                for t, a in TrackArtist.objects.filter(
-                    track_id__in={r[0] for r in rows}
-                ).values_list("track_id", "artist_id"):
-                    credits.setdefault(t, []).append(a)
-                for t, _al, a in rows:
-                    counter.update(credits.get(t) or [a])
-        counter = Counter({k: v for k, v in counter.items() if v > 0})
-        cache[kind] = counter
-        return counter
+            cache[kind] = counter
+        return cache[kind]
+
+    def _month_where(self, key: str) -> tuple[str, list]:
+        return (
+            "WHERE user_id = %s AND month >= %s AND month <= %s",
+            [self.user.pk, adapt_date(self.months[0]), adapt_date(self.months[1])],
+        )
+
+    def sums(self, kind: str, keys) -> dict[int, int]:
+        """Listens in the period of the given ids only."""
+        keys = list(keys)
+        month_model, user_model, key = self.COUNTERS[kind]
+        out: Counter = Counter()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            if self.is_all_time:
+                out.update(
+                    dict(
+                        user_model.objects.filter(
+                            user=self.user, **{f"{key}__in": chunk}
+                        ).values_list(key, "listens")
+                    )
+                )
+            elif self.months:
+                where, params = self._month_where(key)
+                marks = ", ".join(["%s"] * len(chunk))
+                out.update(
+                    dict(
+                        _sql(
+                            f"SELECT {key}, SUM(listens) FROM {month_model._meta.db_table}"
+                            f" {where} AND {key} IN ({marks}) GROUP BY {key}",
+                            [*params, *chunk],
+                        )
+                    )
+                )
+        if not self.is_all_time:
+            edges = self.edge_counts(kind)
+            for k in keys:
+                if k in edges:
+                    out[k] += edges[k]
+        return {k: v for k, v in out.items() if v > 0}
+
+    def top_counts(self, kind: str, limit: int = 10) -> list[tuple[int, int]]:
+        """The `limit` most played ids with their listens, ties by id; exact, and sorted in SQL
+        so that no period makes Python walk every row."""
+        cache = self.__dict__.setdefault("_tops", {})
+        if (kind, limit) in cache:
+            return cache[(kind, limit)]
+        month_model, user_model, key = self.COUNTERS[kind]
+        if self.is_all_time:
+            result = list(
+                user_model.objects.filter(user=self.user, listens__gt=0)
+                .order_by("-listens", key)
+                .values_list(key, "listens")[:limit]
+            )
+        else:
+            edges = self.edge_counts(kind)
+            head: list[tuple] = []
+            if self.months:
+                where, params = self._month_where(key)
+                head = _sql(
+                    f"SELECT {key}, SUM(listens) AS n FROM {month_model._meta.db_table} {where}"
+                    f" GROUP BY {key} ORDER BY n DESC, {key} LIMIT {int(limit)}",
+                    params,
+                )
+            final = {k: n + edges.get(k, 0) for k, n in head}
+            # An id outside the SQL head has at most the head's last count in whole months;
+            # only edge ids that could still climb into the top need their month counts.
+            floor = head[-1][1] if len(head) >= limit else 0
+            ranked = sorted(final.values(), reverse=True)
+            bar = ranked[limit - 1] if len(ranked) >= limit else 0
+            extra = [k for k, e in edges.items() if k not in final and e + floor >= bar]
+            if extra:
+                month = self._month_sums_only(kind, extra) if self.months else {}
+                for k in extra:
+                    final[k] = month.get(k, 0) + edges[k]
+            result = sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+            result = [(k, n) for k, n in result if n > 0]
+        cache[(kind, limit)] = result
+        return result
+
+    def _month_sums_only(self, kind: str, keys: list[int]) -> dict[int, int]:
+        month_model, _u, key = self.COUNTERS[kind]
+        where, params = self._month_where(key)
+        out: dict[int, int] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            out.update(
+                _sql(
+                    f"SELECT {key}, SUM(listens) FROM {month_model._meta.db_table} {where}"
+                    f" AND {key} IN ({marks}) GROUP BY {key}",
+                    [*params, *chunk],
+                )
+            )
+        return out
+
+    def distinct(self, kind: str) -> int:
+        """How many different artists, albums or tracks were played in the period."""
+        month_model, user_model, key = self.COUNTERS[kind]
+        if self.is_all_time:
+            return user_model.objects.filter(user=self.user, listens__gt=0).count()
+        edges = self.edge_counts(kind)
+        if not self.months:
+            return len(edges)
+        where, params = self._month_where(key)
+        table = month_model._meta.db_table
+        n = _sql(f"SELECT COUNT(DISTINCT {key}) FROM {table} {where} AND listens > 0", params)
+        both = len(self._month_sums_only(kind, list(edges))) if edges else 0
+        return n[0][0] + len(edges) - both
 
     # ---- totals ----------------------------------------------------------------------------
     @cached_property
@@ -301,23 +389,29 @@ class Stats:
         )
 
     @cached_property
-    def totals(self) -> dict:
-        listens = sum(r[1] for r in self.day_rows)
-        seconds = sum(r[2] for r in self.day_rows)
-        unknown = sum(r[3] for r in self.day_rows)
+    def listening(self) -> dict:
+        """Listens and listening time; unknown durations estimated at the average known one."""
+        agg = DayStat.objects.filter(
+            user=self.user, day__gte=self.period.first, day__lte=self.period.last
+        ).aggregate(n=Sum("listens"), s=Sum("seconds"), u=Sum("unknown_duration"))
+        listens, seconds, unknown = agg["n"] or 0, agg["s"] or 0, agg["u"] or 0
         known = listens - unknown
-        average = seconds / known if known else 0
-        estimate = round(average * unknown)
+        estimate = round(seconds / known * unknown) if known else 0
         return {
             "listens": listens,
             "seconds": seconds,
             "unknown_duration": unknown,
             "estimated_seconds": estimate,
             "total_seconds": seconds + estimate,
-            "hours": round((seconds + estimate) / 3600, 1),
-            "artists": len(self.counts("artist")),
-            "albums": len(self.counts("album")),
-            "tracks": len(self.counts("track")),
+        }
+
+    @cached_property
+    def totals(self) -> dict:
+        return {
+            **self.listening,
+            "artists": self.distinct("artist"),
+            "albums": self.distinct("album"),
+            "tracks": self.distinct("track"),
         }
 
     def totals_with_change(self) -> dict:
@@ -330,17 +424,17 @@ class Stats:
         return now
 
     # ---- tops ------------------------------------------------------------------------------
-    @staticmethod
-    def _ranked(counter: Counter) -> list[tuple[int, int]]:
-        return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+    RANKED_BEFORE = 100  # ranks of the previous period are known down to this one
 
     def top(self, kind: str, limit: int = 10) -> list[dict]:
         """Top items with counts, rank and rank change against the previous period."""
-        ranked = self._ranked(self.counts(kind))[:limit]
+        ranked = self.top_counts(kind, limit)
         prev = self.previous()
         prev_rank = {}
         if prev is not None:
-            prev_rank = {k: i + 1 for i, (k, _n) in enumerate(self._ranked(prev.counts(kind)))}
+            prev_rank = {
+                k: i for i, (k, _n) in enumerate(prev.top_counts(kind, self.RANKED_BEFORE), 1)
+            }
         ids = [k for k, _n in ranked]
         if kind == "artist":
             objs = Artist.objects.in_bulk(ids)
@@ -366,32 +460,35 @@ class Stats:
 
     # ---- rhythms ---------------------------------------------------------------------------
     @cached_property
-    def _hour_rows(self) -> list[tuple]:
-        return _sql(
-            "SELECT day, hour, listens FROM tracking_dayhourstat WHERE user_id = %s"
-            " AND day >= %s AND day <= %s",
-            [self.user.pk, adapt_date(self.period.first), adapt_date(self.period.last)],
-        )
+    def heatmap(self) -> list[list[int]]:
+        """Listens per weekday (0 = Monday) × local hour: whole months from their rollup, the
+        edge days from DayHourStat."""
+        grid = [[0] * 24 for _ in range(7)]
+        if self.months:
+            where, params = self._month_where("")
+            for wd, h, n in _sql(
+                "SELECT weekday, hour, SUM(listens) FROM tracking_monthweekdayhourstat"
+                f" {where} GROUP BY weekday, hour",
+                params,
+            ):
+                grid[wd][h] += n
+        if connection.vendor == "sqlite":
+            weekday = "CAST(strftime('%%w', day) AS INTEGER)"
+        else:
+            weekday = "CAST(EXTRACT(DOW FROM day) AS INTEGER)"
+        for a, b in self.edges:
+            for wd, h, n in _sql(
+                f"SELECT {weekday} AS wd, hour, SUM(listens) FROM tracking_dayhourstat"
+                " WHERE user_id = %s AND day >= %s AND day <= %s GROUP BY wd, hour",
+                [self.user.pk, adapt_date(a), adapt_date(b)],
+            ):
+                grid[(int(wd) + 6) % 7][h] += n
+        return grid
 
     @cached_property
     def clock(self) -> list[int]:
         """Listens per local hour of day, 0..23."""
-        hours = [0] * 24
-        for _d, h, n in self._hour_rows:
-            hours[h] += n
-        return hours
-
-    @cached_property
-    def heatmap(self) -> list[list[int]]:
-        """Listens per weekday (0 = Monday) × hour."""
-        grid = [[0] * 24 for _ in range(7)]
-        weekday: dict = {}
-        for d, h, n in self._hour_rows:
-            wd = weekday.get(d)
-            if wd is None:
-                wd = weekday[d] = _as_date(d).weekday()
-            grid[wd][h] += n
-        return grid
+        return [sum(row[h] for row in self.heatmap) for h in range(24)]
 
     @cached_property
     def series_step(self) -> str:
@@ -483,53 +580,71 @@ class Stats:
             "average_listens": round((agg["listens"] or 0) / agg["n"], 1) if agg["n"] else 0,
         }
 
-    def transitions(self, limit: int = 10) -> list[dict]:
-        """Artists most often played one right after the other (within a session)."""
+    def _edge_transitions(self) -> Counter:
         counter: Counter = Counter()
-        if self.is_all_time:
-            counter.update(
-                {
-                    (a, b): n
-                    for a, b, n in UserTransitionStat.objects.filter(user=self.user).values_list(
-                        "from_artist_id", "to_artist_id", "listens"
-                    )
-                }
-            )
-        elif self.months:
-            counter.update(
-                {
-                    (a, b): n
-                    for a, b, n in _sql(
-                        "SELECT from_artist_id, to_artist_id, SUM(listens) FROM"
-                        " tracking_monthtransitionstat WHERE user_id = %s AND month >= %s"
-                        " AND month <= %s GROUP BY from_artist_id, to_artist_id",
-                        [self.user.pk, adapt_date(self.months[0]), adapt_date(self.months[1])],
-                    )
-                }
-            )
-        for a, b in [] if self.is_all_time else self.edges:
+        for a, b in self.edges:
             s, e = range_bounds(a, b, self.tz)
-            rows = (
+            rows = list(
                 Listen.objects.filter(
-                    user=self.user,
-                    listened_at__gte=s - sessions_mod.GAP,
-                    listened_at__lt=e,
+                    user=self.user, listened_at__gte=s - sessions_mod.GAP, listened_at__lt=e
                 )
                 .order_by(*sessions_mod.ORDER)
                 .values_list(*sessions_mod.FIELDS)
             )
-            # Keep transitions whose second listen is inside the edge; the listen before it
-            # may sit up to 30 minutes earlier.
-            rows = list(rows)
-            inside = [i for i, r in enumerate(rows) if r[0] >= s]
-            if not inside:
+            # Transitions belong to the day of their second listen; the listen before the
+            # edge's first one may sit up to 30 minutes earlier.
+            k = next((i for i, r in enumerate(rows) if r[0] >= s), None)
+            if k is None:
                 continue
-            k = inside[0]
-            head = rows[max(0, k - 1) : k] if k else []
-            _, trans = sessions_mod.compute(head + rows[k:])
+            _, trans = sessions_mod.compute(rows[max(0, k - 1) :])
             for (_m, x, y), n in trans.items():
                 counter[(x, y)] += n
-        ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        return counter
+
+    def transitions(self, limit: int = 10) -> list[dict]:
+        """Artists most often played one right after the other (within a session)."""
+        if self.is_all_time:
+            ranked = list(
+                UserTransitionStat.objects.filter(user=self.user, listens__gt=0)
+                .order_by("-listens", "from_artist_id", "to_artist_id")
+                .values_list("from_artist_id", "to_artist_id", "listens")[:limit]
+            )
+            ranked = [((a, b), n) for a, b, n in ranked]
+        else:
+            edges = self._edge_transitions()
+            head = []
+            if self.months:
+                where, params = self._month_where("")
+                head = _sql(
+                    "SELECT from_artist_id, to_artist_id, SUM(listens) AS n FROM"
+                    f" tracking_monthtransitionstat {where} GROUP BY from_artist_id,"
+                    f" to_artist_id ORDER BY n DESC, from_artist_id, to_artist_id LIMIT {limit}",
+                    params,
+                )
+            final = {(a, b): n + edges.get((a, b), 0) for a, b, n in head}
+            floor = head[-1][2] if len(head) >= limit else 0
+            values = sorted(final.values(), reverse=True)
+            bar = values[limit - 1] if len(values) >= limit else 0
+            extra = [k for k, e in edges.items() if k not in final and e + floor >= bar]
+            month: dict = {}
+            if extra and self.months:
+                where, params = self._month_where("")
+                wanted = set(extra)
+                froms = sorted({a for a, _b in extra})
+                for i in range(0, len(froms), 500):
+                    chunk = froms[i : i + 500]
+                    marks = ", ".join(["%s"] * len(chunk))
+                    for a, b, n in _sql(
+                        "SELECT from_artist_id, to_artist_id, SUM(listens) FROM"
+                        f" tracking_monthtransitionstat {where} AND from_artist_id IN ({marks})"
+                        " GROUP BY from_artist_id, to_artist_id",
+                        [*params, *chunk],
+                    ):
+                        if (a, b) in wanted:
+                            month[(a, b)] = n
+            for k in extra:
+                final[k] = month.get(k, 0) + edges[k]
+            ranked = sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         names = Artist.objects.in_bulk({x for (p, _n) in ranked for x in p})
         return [{"from": names.get(a), "to": names.get(b), "count": n} for (a, b), n in ranked]
 
@@ -554,18 +669,21 @@ class Stats:
             for _k, at in rows:
                 m = at.astimezone(self.tz).date().replace(day=1)
                 per_month.setdefault(m, [0, 0])[i] += 1
-        new_tracks = {k for k, _at in self._firsts(UserTrackStat, "track_id")}
-        tracks = self.counts("track")
-        new_listens = sum(n for k, n in tracks.items() if k in new_tracks)
-        total = self.totals["listens"]
-        artists = self.counts("artist")
+        if self.is_all_time:  # everything was new once
+            new_tracks = None
+            new_listens = self.listening["listens"]
+        else:
+            new_tracks = [k for k, _at in self._firsts(UserTrackStat, "track_id")]
+            new_listens = sum(self.sums("track", new_tracks).values())
+        total = self.listening["listens"]
+        artists = self.sums("artist", firsts["artist_id"])
         top_new = sorted(firsts["artist_id"], key=lambda k: (-artists.get(k, 0), k))[:10]
         names = Artist.objects.in_bulk(top_new)
         return {
             "months": sorted((m, v[0], v[1]) for m, v in per_month.items()),
             "new_artists": len(firsts["artist_id"]),
             "new_albums": len(firsts["album_id"]),
-            "new_tracks": len(new_tracks),
+            "new_tracks": self.distinct("track") if new_tracks is None else len(new_tracks),
             "new_listens": new_listens,
             "new_share": round(new_listens * 100 / total, 1) if total else 0.0,
             "top_new_artists": [
@@ -582,7 +700,7 @@ class Stats:
             "album_id", "support"
         ):
             owned.setdefault(album_id, set()).add(support)
-        albums = self.counts("album")
+        albums = self.sums("album", owned)
         most_played = sorted(
             ((k, n) for k, n in albums.items() if k in owned), key=lambda kv: (-kv[1], kv[0])
         )[:10]
@@ -665,16 +783,14 @@ def year_review(user, year: int, tz, *, today: date | None = None) -> dict:
         ("album", MonthAlbumStat, "album_id"),
         ("track", MonthTrackStat, "track_id"),
     ):
-        best: dict = {}
-        for m, k, n in _sql(
-            f"SELECT month, {key}, listens FROM {model._meta.db_table} WHERE user_id = %s"
-            " AND month >= %s AND month <= %s",
+        rows = _sql(
+            f"SELECT month, {key}, listens FROM (SELECT month, {key}, listens, ROW_NUMBER()"
+            f" OVER (PARTITION BY month ORDER BY listens DESC, {key}) AS rn"
+            f" FROM {model._meta.db_table} WHERE user_id = %s AND month >= %s AND month <= %s)"
+            " AS ranked WHERE rn = 1",
             [user.pk, adapt_date(period.first), adapt_date(period.last)],
-        ):
-            cur = best.get(m)
-            if cur is None or n > cur[1] or (n == cur[1] and k < cur[0]):
-                best[m] = (k, n)
-        for m, (k, n) in best.items():
+        )
+        for m, k, n in rows:
             months_top.setdefault(_as_date(m), {})[kind] = (k, n)
     ids = {kind: {v[kind][0] for v in months_top.values() if kind in v} for kind in COUNTER_KINDS}
     start, end = stats.start, stats.end
