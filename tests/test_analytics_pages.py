@@ -135,12 +135,12 @@ def test_ai_review_is_written_cached_and_rewritten(
         asked = len(fake.requests)
         html = client.get("/analytics/?period=year&year=2024").content.decode()
         assert "Air at dawn" in html and len(fake.requests) == asked  # cached: no new call
-        Profile.objects.filter(user=history).update(ai_review_style="haiku")
         fake.reply["choices"][0]["message"]["content"] = (
             "Air at first light\nDaft Punk past midnight\nspring"
         )
         with django_capture_on_commit_callbacks(execute=True):
-            client.post("/analytics/review/?period=year&year=2024")
+            client.post("/analytics/review/?period=year&year=2024", {"style": "haiku"})
+        assert Profile.objects.get(user=history).ai_review_style == "haiku"
         review.refresh_from_db()
         assert review.style == "haiku" and review.text.startswith("Air at first light")
         assert "haiku" in fake.requests[-1]["body"]["messages"][0]["content"]

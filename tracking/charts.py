@@ -57,9 +57,10 @@ def bar_chart(
         if axis and i % axis_every == 0:
             parts.append(
                 format_html(
-                    '<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>',
-                    round(i * step + step / 2, 1),
+                    '<text class="tick" x="{}" y="{}" text-anchor="{}">{}</text>',
+                    round(i * step + (0 if i == 0 else step / 2), 1),
                     height - 4,
+                    "start" if i == 0 else "middle",
                     axis,
                 )
             )

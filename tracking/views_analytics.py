@@ -107,7 +107,13 @@ def _ai(request, period: Period) -> dict:
     review = None
     if not missing:
         review = AiReview.objects.filter(user=request.user, period_key=period.key).first()
-    return {"missing": missing, "review": review}
+    profile = _profile(request)
+    return {
+        "missing": missing,
+        "review": review,
+        "style": profile.ai_review_style,
+        "styles": Profile.AiStyle.choices,
+    }
 
 
 def _period(request, history: History, today: date):
@@ -178,6 +184,10 @@ def analytics_review(request) -> HttpResponse:
         return render(request, "tracking/analytics.html", {"error": error}, status=400)
     if config.missing(*AI_KEYS):
         return redirect(f"{back}?{urlencode(period.query)}")
+    style = request.POST.get("style")
+    if style in Profile.AiStyle.values and style != profile.ai_review_style:
+        profile.ai_review_style = style
+        profile.save(update_fields=["ai_review_style", "updated_at"])
     review, _created = AiReview.objects.update_or_create(
         user=request.user,
         period_key=period.key,
