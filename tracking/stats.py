@@ -25,7 +25,6 @@ from musictracker.timezones import UTC, day_bounds, range_bounds
 from tracking import sessions as sessions_mod
 from tracking.models import (
     DayStat,
-    Listen,
     ListeningSession,
     LovedTrack,
     MonthAlbumStat,
@@ -581,24 +580,34 @@ class Stats:
         }
 
     def _edge_transitions(self) -> Counter:
+        """Artist changes within sessions whose second listen falls on an edge day; the listen
+        before the edge's first one may sit up to 30 minutes earlier. Raw rows (no ORM
+        conversion): this is the one statistic that walks listens one by one."""
         counter: Counter = Counter()
+        gap = sessions_mod.GAP
+        parse = datetime.fromisoformat
         for a, b in self.edges:
             s, e = range_bounds(a, b, self.tz)
-            rows = list(
-                Listen.objects.filter(
-                    user=self.user, listened_at__gte=s - sessions_mod.GAP, listened_at__lt=e
-                )
-                .order_by(*sessions_mod.ORDER)
-                .values_list(*sessions_mod.FIELDS)
+            rows = _sql(
+                "SELECT listened_at, artist_id FROM tracking_listen WHERE user_id = %s"
+                " AND listened_at >= %s AND listened_at < %s ORDER BY listened_at, track_id",
+                [self.user.pk, adapt_datetime(s - gap), adapt_datetime(e)],
             )
-            # Transitions belong to the day of their second listen; the listen before the
-            # edge's first one may sit up to 30 minutes earlier.
-            k = next((i for i, r in enumerate(rows) if r[0] >= s), None)
-            if k is None:
-                continue
-            _, trans = sessions_mod.compute(rows[max(0, k - 1) :])
-            for (_m, x, y), n in trans.items():
-                counter[(x, y)] += n
+            start = s.astimezone(UTC).replace(tzinfo=None)
+            prev_at = prev_artist = None
+            for at, artist in rows:
+                # SQLite gives naive UTC text, PostgreSQL aware datetimes.
+                t = parse(at) if isinstance(at, str) else at.astimezone(UTC).replace(tzinfo=None)
+                if t.tzinfo is not None:
+                    t = t.astimezone(UTC).replace(tzinfo=None)
+                if (
+                    prev_at is not None
+                    and artist != prev_artist
+                    and t - prev_at <= gap
+                    and t >= start
+                ):
+                    counter[(prev_artist, artist)] += 1
+                prev_at, prev_artist = t, artist
         return counter
 
     def transitions(self, limit: int = 10) -> list[dict]:
