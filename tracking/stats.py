@@ -236,36 +236,50 @@ class Stats:
         return Stats(self.user, prev, self.tz, history=self.history, today=self.today)
 
     # ---- counting: whole months from rollups, edge days from raw listens ---------------------
-    EDGE_SQL = {
-        # "+ 0" keeps the planner on the (user, listened_at) range: grouping by the bare
-        # column tempts it to walk the (user, track, …) index over the whole history.
-        "track": "SELECT l.track_id + 0 AS k, COUNT(*) FROM tracking_listen l {where} GROUP BY k",
-        "album": "SELECT l.album_id + 0 AS k, COUNT(*) FROM tracking_listen l {where}"
-        " AND l.album_id IS NOT NULL GROUP BY k",
-        # Featured artists count, as in MonthArtistStat; a track without credits counts for
-        # the listen's artist.
-        "artist": "SELECT COALESCE(ta.artist_id, l.artist_id) AS a, COUNT(*) FROM tracking_listen l"
-        " LEFT JOIN collection_trackartist ta ON ta.track_id = l.track_id {where} GROUP BY a",
-    }
+    def _edge_where(self) -> tuple[str, list]:
+        """One WHERE over every edge range (at most two), on the (user, listened_at) index."""
+        parts, params = [], []
+        for a, b in self.edges:
+            s, e = range_bounds(a, b, self.tz)
+            parts.append("(l.listened_at >= %s AND l.listened_at < %s)")
+            params += [adapt_datetime(s), adapt_datetime(e)]
+        return f"WHERE l.user_id = %s AND ({' OR '.join(parts)})", [self.user.pk, *params]
+
+    @cached_property
+    def _edge_groups(self) -> dict[str, Counter]:
+        """Listens per track, album and artist on the edge days, from one pass over them.
+        ("+ 0" keeps the planner on the (user, listened_at) range: grouping by the bare column
+        tempts it to walk the (user, track, …) index over the whole history.)"""
+        out = {"track": Counter(), "album": Counter(), "artist": Counter()}
+        if not self.edges:
+            return out
+        where, params = self._edge_where()
+        rows = _sql(
+            "SELECT l.track_id + 0 AS t, l.album_id, l.artist_id, COUNT(*) FROM tracking_listen l"
+            f" {where} GROUP BY t, l.album_id, l.artist_id",
+            params,
+        )
+        credits: dict[int, list[int]] = {}
+        if rows:
+            for t, a in _sql(
+                "SELECT ta.track_id, ta.artist_id FROM collection_trackartist ta WHERE"
+                f" ta.track_id IN (SELECT l.track_id FROM tracking_listen l {where})",
+                params,
+            ):
+                credits.setdefault(t, []).append(a)
+        for t, album, artist, n in rows:
+            out["track"][t] += n
+            if album:
+                out["album"][album] += n
+            # Featured artists count, as in MonthArtistStat; a track without credits counts
+            # for the listen's artist.
+            for a in credits.get(t) or [artist]:
+                out["artist"][a] += n
+        return out
 
     def edge_counts(self, kind: str) -> Counter:
-        """Listens per artist, album or track id on the edge days (a UTC range per edge)."""
-        cache = self.__dict__.setdefault("_edge_counts", {})
-        if kind not in cache:
-            counter: Counter = Counter()
-            where = "WHERE l.user_id = %s AND l.listened_at >= %s AND l.listened_at < %s"
-            for a, b in self.edges:
-                s, e = range_bounds(a, b, self.tz)
-                counter.update(
-                    dict(
-                        _sql(
-                            self.EDGE_SQL[kind].format(where=where),
-                            [self.user.pk, adapt_datetime(s), adapt_datetime(e)],
-                        )
-                    )
-                )
-            cache[kind] = counter
-        return cache[kind]
+        """Listens per artist, album or track id on the edge days."""
+        return self._edge_groups[kind]
 
     def _month_where(self, key: str) -> tuple[str, list]:
         return (
@@ -372,9 +386,11 @@ class Stats:
             return len(edges)
         where, params = self._month_where(key)
         table = month_model._meta.db_table
-        n = _sql(f"SELECT COUNT(DISTINCT {key}) FROM {table} {where} AND listens > 0", params)
-        both = len(self._month_sums_only(kind, list(edges))) if edges else 0
-        return n[0][0] + len(edges) - both
+        month_ids = {
+            r[0]
+            for r in _sql(f"SELECT DISTINCT {key} FROM {table} {where} AND listens > 0", params)
+        }
+        return len(month_ids | set(edges))
 
     # ---- totals ----------------------------------------------------------------------------
     @cached_property
@@ -580,34 +596,37 @@ class Stats:
         }
 
     def _edge_transitions(self) -> Counter:
-        """Artist changes within sessions whose second listen falls on an edge day; the listen
-        before the edge's first one may sit up to 30 minutes earlier. Raw rows (no ORM
-        conversion): this is the one statistic that walks listens one by one."""
+        """Artist changes within sessions whose second listen falls on an edge day (the listen
+        before may sit up to 30 minutes earlier), paired in SQL with LAG()."""
         counter: Counter = Counter()
-        gap = sessions_mod.GAP
-        parse = datetime.fromisoformat
+        if connection.vendor == "sqlite":
+            gap = "CAST(strftime('%%s', listened_at) AS INTEGER) - CAST(strftime('%%s', prev_at) AS INTEGER)"
+        else:
+            gap = "EXTRACT(EPOCH FROM listened_at - prev_at)"
+        limit = int(sessions_mod.GAP.total_seconds())
         for a, b in self.edges:
             s, e = range_bounds(a, b, self.tz)
-            rows = _sql(
-                "SELECT listened_at, artist_id FROM tracking_listen WHERE user_id = %s"
-                " AND listened_at >= %s AND listened_at < %s ORDER BY listened_at, track_id",
-                [self.user.pk, adapt_datetime(s - gap), adapt_datetime(e)],
+            counter.update(
+                {
+                    (x, y): n
+                    for x, y, n in _sql(
+                        "SELECT prev_artist, artist_id, COUNT(*) FROM (SELECT artist_id,"
+                        " listened_at, LAG(artist_id) OVER w AS prev_artist, LAG(listened_at)"
+                        " OVER w AS prev_at FROM tracking_listen WHERE user_id = %s"
+                        " AND listened_at >= %s AND listened_at < %s"
+                        " WINDOW w AS (ORDER BY listened_at, track_id)) AS x"
+                        f" WHERE listened_at >= %s AND prev_artist <> artist_id AND {gap} <= %s"
+                        " GROUP BY prev_artist, artist_id",
+                        [
+                            self.user.pk,
+                            adapt_datetime(s - sessions_mod.GAP),
+                            adapt_datetime(e),
+                            adapt_datetime(s),
+                            limit,
+                        ],
+                    )
+                }
             )
-            start = s.astimezone(UTC).replace(tzinfo=None)
-            prev_at = prev_artist = None
-            for at, artist in rows:
-                # SQLite gives naive UTC text, PostgreSQL aware datetimes.
-                t = parse(at) if isinstance(at, str) else at.astimezone(UTC).replace(tzinfo=None)
-                if t.tzinfo is not None:
-                    t = t.astimezone(UTC).replace(tzinfo=None)
-                if (
-                    prev_at is not None
-                    and artist != prev_artist
-                    and t - prev_at <= gap
-                    and t >= start
-                ):
-                    counter[(prev_artist, artist)] += 1
-                prev_at, prev_artist = t, artist
         return counter
 
     def transitions(self, limit: int = 10) -> list[dict]:
@@ -836,7 +855,7 @@ def year_review(user, year: int, tz, *, today: date | None = None) -> dict:
         "year": year,
         "period": period,
         "stats": stats,
-        "totals": stats.totals_with_change(),
+        "totals": stats.totals,
         "months": [
             {
                 "month": m,
