@@ -236,35 +236,29 @@ class Stats:
         return Stats(self.user, prev, self.tz, history=self.history, today=self.today)
 
     # ---- counting: whole months from rollups, edge days from raw listens ---------------------
-    def _edge_where(self) -> tuple[str, list]:
-        """One WHERE over every edge range (at most two), on the (user, listened_at) index."""
-        parts, params = [], []
-        for a, b in self.edges:
-            s, e = range_bounds(a, b, self.tz)
-            parts.append("(l.listened_at >= %s AND l.listened_at < %s)")
-            params += [adapt_datetime(s), adapt_datetime(e)]
-        return f"WHERE l.user_id = %s AND ({' OR '.join(parts)})", [self.user.pk, *params]
-
     @cached_property
     def _edge_groups(self) -> dict[str, Counter]:
-        """Listens per track, album and artist on the edge days, from one pass over them.
-        ("+ 0" keeps the planner on the (user, listened_at) range: grouping by the bare column
-        tempts it to walk the (user, track, …) index over the whole history.)"""
+        """Listens per track, album and artist on the edge days, one pass per edge range on
+        the (user, listened_at) index. ("+ 0": grouping by the bare column tempts SQLite to
+        walk the (user, track, …) index over the whole history instead.)"""
         out = {"track": Counter(), "album": Counter(), "artist": Counter()}
-        if not self.edges:
-            return out
-        where, params = self._edge_where()
-        rows = _sql(
-            "SELECT l.track_id + 0 AS t, l.album_id, l.artist_id, COUNT(*) FROM tracking_listen l"
-            f" {where} GROUP BY t, l.album_id, l.artist_id",
-            params,
-        )
+        rows: list[tuple] = []
+        for a, b in self.edges:
+            s, e = range_bounds(a, b, self.tz)
+            rows += _sql(
+                "SELECT track_id + 0 AS t, album_id, artist_id, COUNT(*) FROM tracking_listen"
+                " WHERE user_id = %s AND listened_at >= %s AND listened_at < %s"
+                " GROUP BY t, album_id, artist_id",
+                [self.user.pk, adapt_datetime(s), adapt_datetime(e)],
+            )
         credits: dict[int, list[int]] = {}
-        if rows:
+        tracks = sorted({r[0] for r in rows})
+        for i in range(0, len(tracks), 500):
+            chunk = tracks[i : i + 500]
             for t, a in _sql(
-                "SELECT ta.track_id, ta.artist_id FROM collection_trackartist ta WHERE"
-                f" ta.track_id IN (SELECT l.track_id FROM tracking_listen l {where})",
-                params,
+                "SELECT track_id, artist_id FROM collection_trackartist WHERE track_id IN"
+                f" ({', '.join(['%s'] * len(chunk))})",
+                chunk,
             ):
                 credits.setdefault(t, []).append(a)
         for t, album, artist, n in rows:
