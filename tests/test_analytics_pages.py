@@ -93,9 +93,12 @@ def test_year_in_review_page(history, client_for, django_assert_max_num_queries)
     assert client.get("/analytics/year/1066/").status_code == 404
 
 
-def test_other_users_listens_are_not_counted(history, other_user, client_for):
-    html = client_for(other_user).get("/analytics/?period=all").content.decode()
-    assert 'data-stat="listens">0<' in html
+def test_other_users_listens_are_not_counted(history, other_user, client_for, add_listens):
+    client = client_for(other_user)
+    assert b'class="empty-state"' in client.get("/analytics/?period=all").content
+    add_listens(other_user, [HISTORY[2]])
+    html = client.get("/analytics/?period=all").content.decode()
+    assert 'data-stat="listens">1<' in html
 
 
 def test_ai_review_says_what_to_configure(history, client_for):
