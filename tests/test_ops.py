@@ -11,10 +11,8 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.utils import timezone
 
-from musictracker import metrics
 from musictracker.logging import redact
 from musictracker.models import Heartbeat
 from tests.conftest import utc
