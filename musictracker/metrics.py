@@ -62,7 +62,7 @@ def _add(name: str, labels: str, value: float, count: int) -> None:
         flush()
 
 
-def flush() -> None:
+def flush(*, quiet: bool = False) -> None:
     """Write this process's buffered samples (outside any caller transaction)."""
     global _last_flush
     with _lock:
@@ -88,13 +88,14 @@ def flush() -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(sql, [(n, lab, v[0], v[1], now) for (n, lab), v in items])
     except Exception:  # metrics must never break the work they count
-        log.warning("could not write %d metric samples", len(items), exc_info=True)
+        if not quiet:
+            log.warning("could not write %d metric samples", len(items), exc_info=True)
 
 
 @atexit.register
 def _flush_at_exit() -> None:
     with contextlib.suppress(Exception):  # the interpreter is going away; nothing more to do
-        flush()
+        flush(quiet=True)
 
 
 def render() -> str:

@@ -267,3 +267,24 @@ def test_secrets_are_redacted_from_logs(caplog):
     )
     handler_filter.filter(record)
     assert "supersecret" not in record.getMessage()
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3", reason="PostgreSQL"
+)
+def test_postgres_backup_is_a_pg_dump(tmp_path, user, add_listens):
+    import shutil
+
+    from musictracker.backups import backup_db
+
+    add_listens(user, [("Air", "Sexy Boy", "", utc(2024, 1, 1))])
+    result = backup_db(keep=3, directory=tmp_path)
+    assert result.path.name.endswith(".dump.gz")
+    dump = tmp_path / "x.dump"
+    dump.write_bytes(gzip.decompress(result.path.read_bytes()))
+    listing = subprocess.run(
+        [shutil.which("pg_restore") or "pg_restore", "--list", str(dump)],
+        capture_output=True,
+        text=True,
+    )
+    assert listing.returncode == 0 and "tracking_listen" in listing.stdout
