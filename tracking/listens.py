@@ -122,7 +122,19 @@ def record(user: AbstractBaseUser, rows: Iterable[ResolvedListen | None]) -> Rec
             new.append(r)
         if new:
             sessions.update(
-                user.pk, [r.listened_at for r in new], lambda: _insert(user.pk, new, tz)
+                user.pk,
+                [r.listened_at for r in new],
+                lambda: _insert(user.pk, new, tz),
+                added=[
+                    (
+                        r.listened_at,
+                        r.track_id,
+                        r.artist_id,
+                        r.duration,
+                        r.listened_at.astimezone(tz).date(),
+                    )
+                    for r in new
+                ],
             )
             by_source: dict[str, int] = {}
             for r in new:
@@ -251,6 +263,7 @@ def delete_listens(user: AbstractBaseUser, listen_ids: Sequence[int]) -> int:
             user.pk,
             [r["listened_at"] for r in rows],
             lambda: Listen.objects.filter(pk__in=[r["pk"] for r in rows]).delete(),
+            removed={(r["listened_at"], r["track_id"]) for r in rows},
         )
         rollups.apply(user.pk, delta, sign=-1)
         rollups.prune(user.pk)
