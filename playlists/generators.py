@@ -316,7 +316,7 @@ def rediscover(ctx: Context, p: dict) -> Outcome:
                 user=ctx.user, track_id__in=loved, last_listened_at__gte=cutoff
             ).values_list("track_id", flat=True)
         )
-        bonus = max(weights.values(), default=1.0)
+        bonus = max(weights.values(), default=0.0) + 1  # a love outweighs any play count
         for tid in loved:
             if tid not in recent:
                 weights[tid] = weights.get(tid, 0.0) + bonus
@@ -499,7 +499,7 @@ def discovery(ctx: Context, p: dict) -> Outcome:
     candidates = [(tid, artist_plays.get(aid, 1) / max(n, 1)) for tid, n, aid in rows]
     length = p["length"]
     order = _weighted_sample(candidates, length * 3, ctx.rng)
-    return Outcome(_cap_per_artist(order, length, max(1, length // 10)))
+    return Outcome(_cap_per_artist(order, length, max(2, length // 10)))
 
 
 def artist_flow(ctx: Context, p: dict) -> Outcome:
