@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from playlists import generators
@@ -24,9 +25,11 @@ class ParametersForm(forms.Form):
                     field.widget.attrs["placeholder"] = str(p.default)
             elif p.kind == "choice":
                 blank = [] if p.default is not None else [("", "—")]
-                field = forms.ChoiceField(
-                    choices=blank + [(str(k), v) for k, v in p.choices], **common
-                )
+                choices = blank + [(str(k), v) for k, v in p.choices]
+                if p.name == "period":  # any past year, besides the named periods
+                    year = timezone.now().year
+                    choices += [(str(y), str(y)) for y in range(year - 1, year - 31, -1)]
+                field = forms.ChoiceField(choices=choices, **common)
             elif p.kind == "prompt":
                 common["required"] = True
                 field = forms.CharField(
