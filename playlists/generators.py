@@ -647,7 +647,7 @@ def _hour_param() -> Param:
         None,
         0,
         23,
-        help=_("0–23, in your time zone; empty for the current hour."),
+        help=_("0–23 in your time zone (an hour either side counts); empty for now."),
     )
 
 

@@ -16,6 +16,7 @@ Every request is kept in `server.requests` (path, headers, JSON body).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -36,10 +37,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("x-request-id", f"req_{len(self.server.requests)}")
         self.end_headers()
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # client timed out
             self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
