@@ -66,7 +66,7 @@ def test_create_shows_the_parameters_of_a_generator(auth_client):
     html = auth_client.get(
         reverse("playlists:playlist-create") + "?generator=around"
     ).content.decode()
-    assert 'name="artist"' in html and 'name="months"' in html and "40,000" in html
+    assert 'name="artist"' in html and 'name="months"' in html and "20,000" in html
 
 
 def test_preview_htmx_returns_the_preview_only(auth_client, history):
