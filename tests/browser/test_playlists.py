@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from playlists import services
 from playlists.models import Playlist
@@ -69,16 +70,13 @@ def test_reorder_with_the_keyboard_keeps_focus(signed_in, live_server, playlist,
     button = page.get_by_role("button", name="Move First down")
     button.focus()
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "document.querySelector('.pl-track .pl-meta strong').textContent === 'Second'"
-    )
+    titles = page.locator(".pl-track .pl-meta strong")
+    expect(titles.first).to_have_text("Second")
     assert order_on_page(page) == ["Second", "First", "Third", "Fourth"]
     # Focus stays on the moved track's button: pressing Enter again moves it further down.
-    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Move First down"
+    expect(page.get_by_role("button", name="Move First down")).to_be_focused()
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "document.querySelectorAll('.pl-track .pl-meta strong')[2].textContent === 'First'"
-    )
+    expect(titles.nth(2)).to_have_text("First")
     assert order_in_db(playlist) == ["Second", "Third", "First", "Fourth"]
     shot(page, "keyboard")
 
@@ -88,13 +86,11 @@ def test_reorder_by_drag_and_drop(signed_in, live_server, playlist, shot):
     page.goto(f"{live_server.url}/playlists/{playlist.pk}/")
     source = page.locator(".pl-track", has_text="Fourth")
     target = page.locator(".pl-track", has_text="First")
-    box = target.bounding_box()
-    source.drag_to(target, target_position={"x": 20, "y": 5})
-    assert box is not None
-    page.wait_for_function(
-        "document.querySelector('.pl-track .pl-meta strong').textContent === 'Fourth'"
-    )
-    page.wait_for_timeout(300)
+    with page.expect_response(lambda r: r.url.endswith("/reorder/")) as saved:
+        source.drag_to(target, target_position={"x": 20, "y": 5})
+    assert saved.value.status == 200
+    expect(page.locator(".pl-track .pl-meta strong").first).to_have_text("Fourth")
+    expect(page.locator("#pl-announce")).to_have_text("Order saved.")
     assert order_in_db(playlist) == ["Fourth", "First", "Second", "Third"]
     page.reload()
     assert order_on_page(page) == ["Fourth", "First", "Second", "Third"]
