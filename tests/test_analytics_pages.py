@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from musictracker.models import Profile
-from tests.fakes.openai_compat import FakeOpenAI
+from tests.fakes.ai_review_server import FakeOpenAI
 from tests.test_analytics_stats import HISTORY
 from tracking.models import AiReview
 
