@@ -9,10 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.lastfm import STAR, Scrobble, lastfm_fake  # noqa: F401 (fixture)
+from tests.fakes.lastfm import Scrobble, running
 from tracking.lastfm import Client, LastfmError, parse_recent
 
 DATA = Path(__file__).parent / "data" / "lastfm"
+
+
+@pytest.fixture
+def lastfm_fake(settings):
+    yield from running(settings)
 
 
 def test_sample_page_converts_to_listen_records():

@@ -146,7 +146,9 @@ class FakeLastfm:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -349,30 +351,26 @@ class FakeLastfm:
         return self._ok("")
 
 
-# ---- pytest fixture: `from tests.fakes.lastfm import lastfm_fake` in a test module ----------------
-try:
-    import pytest
-except ImportError:  # pragma: no cover - the benchmark imports this module without pytest
-    pytest = None
+# ---- for the tests' fixtures: `yield from running(settings)` ------------------------------------
 
-if pytest is not None:
 
-    @pytest.fixture
-    def lastfm_fake(settings):
-        """A running fake, with the configuration pointing at it (no rate limit, fast backoff)."""
-        fake = FakeLastfm().start()
-        settings.MUSICTRACKER = {
-            **settings.MUSICTRACKER,
-            "lastfm": {
-                **settings.MUSICTRACKER["lastfm"],
-                "api_key": fake.api_key,
-                "api_secret": fake.api_secret,
-                "base_url": fake.base_url,
-                "auth_url": "https://www.last.fm/api/auth/",
-                "requests_per_second": 0,
-                "retry_base_seconds": 0.01,
-                "max_retries": 4,
-            },
-        }
+def running(settings):
+    """Start a fake and point the configuration at it (no rate limit, fast backoff)."""
+    fake = FakeLastfm().start()
+    settings.MUSICTRACKER = {
+        **settings.MUSICTRACKER,
+        "lastfm": {
+            **settings.MUSICTRACKER["lastfm"],
+            "api_key": fake.api_key,
+            "api_secret": fake.api_secret,
+            "base_url": fake.base_url,
+            "auth_url": "https://www.last.fm/api/auth/",
+            "requests_per_second": 0,
+            "retry_base_seconds": 0.01,
+            "max_retries": 4,
+        },
+    }
+    try:
         yield fake
+    finally:
         fake.stop()
