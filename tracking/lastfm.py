@@ -35,6 +35,9 @@ from collection.catalogue import ListenRecord
 from musictracker import config
 
 log = logging.getLogger(__name__)
+# httpx logs every request at INFO: 500 lines per backfill in the worker's log. Our own warnings
+# say when a call fails or is retried.
+logging.getLogger("httpx2").setLevel(logging.WARNING)
 
 PAGE_SIZE = 200
 RETRYABLE = {"8", "11", "16", "29", "500", "502", "503", "504"}

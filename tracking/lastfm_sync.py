@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=10)  # re-read this much before the newest stored listen
 FAILURES_SHOWN_PLAINLY = 3
-BATCH = 2000  # listens per ingest transaction during a backfill (10 pages)
+BATCH = 5000  # listens per ingest transaction during a backfill (25 pages)
 
 
 def _now() -> datetime:
@@ -380,29 +381,40 @@ def run_backfill(
         until = state.get("until")
         state["to"] = until or int(_now().timestamp())
     state.setdefault("page", 1)
-    job.state = state
+    job.state = dict(state)  # what is saved: only advanced once a batch is stored
     job.status = Job.Status.RUNNING
     job.started_at = job.started_at or _now()
     job.finished_at = None
     job.message = ""
     job.save()
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lastfm-prefetch")
     try:
         client = client or Client()
         catalogue = Catalogue()
         pending: list[ListenRecord] = []
-        pages = state.get("pages")
-        while True:
-            page = client.recent_tracks(
+
+        def fetch(number: int) -> RecentPage:
+            return client.recent_tracks(
                 profile.lastfm_username,
-                page=state["page"],
+                page=number,
                 time_from=state.get("from"),
                 time_to=state["to"],
             )
+
+        pages = state.get("pages")
+        ahead: Future | None = None
+        while True:
+            page = ahead.result() if ahead is not None else fetch(state["page"])
+            ahead = None
             if pages is None or page.page == 1:
                 pages = state["pages"] = page.total_pages
                 job.total = page.total
-            pending.extend(page.records)
             last = not page.records or state["page"] >= page.total_pages
+            if not last:
+                # `to` is fixed, so the next page is known: fetch it while this one is stored
+                ahead = pool.submit(fetch, state["page"] + 1)
+            pending.extend(page.records)
+            state["page"] += 1
             if len(pending) >= BATCH or last:
                 result = ingest(user, pending, catalogue=catalogue) if pending else None
                 job.done += len(pending)
@@ -410,11 +422,8 @@ def run_backfill(
                     job.added += result.added
                     job.skipped += result.duplicates + result.invalid
                 pending = []
-                state["page"] += 1
                 job.state = dict(state)
                 job.save(update_fields=["done", "added", "skipped", "state", "total", "updated_at"])
-            else:
-                state["page"] += 1
             if on_progress:
                 on_progress(job, page)
             if last:
@@ -428,8 +437,10 @@ def run_backfill(
         job.status = Job.Status.INTERRUPTED
         job.message = f"Interrupted: {exc or type(exc).__name__}"
         job.finished_at = _now()
-        job.save()
+        job.save(update_fields=["status", "message", "finished_at", "updated_at"])
         raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     job.finished_at = _now()
     job.save()
     return job
