@@ -53,6 +53,7 @@ def test_backfill_imports_every_page(lastfm_fake, rj):
     assert [r["page"] for r in pages] == ["1", "2", "3", "4", "5", "6"]
     assert {r["limit"] for r in pages} == {"200"} and {r["extended"] for r in pages} == {"1"}
     assert len({r["to"] for r in pages}) == 1  # `to` fixed at the start
+    assert job.label.endswith("page 6 of 6")  # pages done, shown live in Settings
 
 
 def test_interrupted_backfill_resumes_without_loss_or_double(lastfm_fake, rj):

@@ -354,3 +354,32 @@ def test_backfill_button_runs_the_import_and_the_job_survives_a_reload(
     assert Listen.objects.filter(user=rj).count() == 450
     page = client.get("/settings/").content.decode()
     assert "Last.fm history import" in page and "450 / 450" in page
+
+
+def test_a_backfill_left_running_by_a_killed_worker_can_be_resumed(
+    lastfm_fake, rj, client, django_capture_on_commit_callbacks
+):
+    from musictracker.models import Job
+
+    client.force_login(rj)
+    lastfm_fake.scrobble("RJ", *(s(T0 + i * 200, track=f"Song {i}") for i in range(300)))
+    job = Job.objects.create(
+        user=rj,
+        kind=Job.Kind.LASTFM_BACKFILL,
+        status=Job.Status.RUNNING,
+        unit="listens",
+        state={"from": None, "until": None, "to": T0 + 10**6, "page": 2, "pages": 2},
+        done=200,
+        total=300,
+    )
+    page = client.get("/settings/").content.decode()
+    assert "Import my whole" not in page and "Resume the history import" not in page
+    Job.objects.filter(pk=job.pk).update(updated_at=datetime(2020, 1, 1, tzinfo=UTC))
+    page = client.get("/settings/").content.decode()
+    assert "Resume the history import" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("tracking:lastfm-backfill"))
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and job.done == 300
+    assert lastfm_fake.requests[0]["page"] == "2"  # resumed, not restarted
+    assert Listen.objects.filter(user=rj).count() == 100  # only the page it had not stored

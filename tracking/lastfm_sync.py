@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from collection.catalogue import Catalogue, ListenRecord, resolve
 from collection.models import Artist, Track
@@ -423,7 +424,21 @@ def run_backfill(
                     job.skipped += result.duplicates + result.invalid
                 pending = []
                 job.state = dict(state)
-                job.save(update_fields=["done", "added", "skipped", "state", "total", "updated_at"])
+                job.label = _("Last.fm history import · page %(page)s of %(pages)s") % {
+                    "page": state["page"] - 1,
+                    "pages": pages,
+                }
+                job.save(
+                    update_fields=[
+                        "done",
+                        "added",
+                        "skipped",
+                        "state",
+                        "total",
+                        "label",
+                        "updated_at",
+                    ]
+                )
             if on_progress:
                 on_progress(job, page)
             if last:

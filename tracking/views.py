@@ -43,6 +43,10 @@ def _latest_backfill(user):
     )
 
 
+def _is_stale(job) -> bool:
+    return job.updated_at < timezone.now() - timedelta(minutes=10)
+
+
 def lastfm_settings_section(request) -> dict:
     """The tracker's part of Settings (registered in settings.SETTINGS_SECTIONS)."""
     from django.utils import timezone
@@ -56,6 +60,7 @@ def lastfm_settings_section(request) -> dict:
     now_playing = NowPlaying.objects.filter(
         user=request.user, expires_at__gt=timezone.now()
     ).first()
+    job = _latest_backfill(request.user)
     return {
         "template": "settings/_lastfm.html",
         "missing": config.missing("lastfm.api_key", "lastfm.api_secret"),
@@ -63,7 +68,9 @@ def lastfm_settings_section(request) -> dict:
         "connected": bool(profile.lastfm_session_key),
         "status": status,
         "failing": bool(status and status.consecutive_failures >= FAILURES_SHOWN_PLAINLY),
-        "job": _latest_backfill(request.user),
+        "job": job,
+        # a running job that stopped reporting (worker killed): offer to resume it
+        "can_start": not job or not job.is_active or _is_stale(job),
         "now_playing": now_playing,
     }
 
@@ -106,7 +113,7 @@ def lastfm_backfill(request):
         messages.error(request, _("Set your Last.fm username (and the API key) first."))
         return _back(request)
     job = _latest_backfill(request.user)
-    if job and job.is_active and job.updated_at > timezone.now() - timedelta(minutes=10):
+    if job and job.is_active and not _is_stale(job):
         messages.info(request, _("The history import is already running."))
         return _back(request)
     job = start_backfill(user=request.user)
