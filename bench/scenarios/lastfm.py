@@ -2,7 +2,9 @@
 limit) through pylast, the conversion and the one writer. The issue asks for ≥ 3,000 listens/s.
 
 Each run imports into a fresh user (so every listen is new) and removes that user's rows after,
-so the benchmark database does not grow. The rate is printed and checked in the scenario.
+so the benchmark database does not grow. The first run also creates the library's 20,000 tracks
+(a cold catalogue); later runs find them. Each run prints its rate in wall-clock and per CPU
+second (the machine is shared: the wall-clock figure depends on what else runs).
 """
 
 from __future__ import annotations
@@ -88,16 +90,29 @@ def backfill_100k(ctx):
     Profile.objects.create(user=user, time_zone="Europe/Paris", lastfm_username="bench-lastfm")
     try:
         client = Client(base_url=fake.base_url, requests_per_second=0)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         job = lastfm_sync.run_backfill(lastfm_sync.start_backfill(user=user), client=client)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         assert job.status == "done" and job.added == N, (job.status, job.added, job.message)
         rate = N / seconds
         ctx.cache["lastfm_rates"].append(rate)
-        print(f"  lastfm backfill: {N:,} listens in {seconds:.1f} s = {rate:,.0f} listens/s")
-        assert rate >= TARGET_RATE, f"{rate:,.0f} listens/s < {TARGET_RATE:,}"
+        # CPU seconds of the whole process (client, prefetch thread and the in-process fake):
+        # what the rate would be with the machine to ourselves.
+        print(
+            f"  lastfm backfill #{n + 1}: {N:,} listens in {seconds:.1f} s = {rate:,.0f} listens/s"
+            f" (process CPU {cpu:.1f} s = {N / cpu:,.0f} listens per CPU second)",
+            flush=True,
+        )
     finally:
         _cleanup(user)
 
 
-SCENARIOS = [Scenario("lastfm: backfill 100,000 scrobbles", backfill_100k, runs=1)]
+SCENARIOS = [
+    # the target is the issue's 3,000 listens/s: 100,000 listens in 33.3 s
+    Scenario(
+        "lastfm: backfill 100,000 scrobbles",
+        backfill_100k,
+        target_ms=N / TARGET_RATE * 1000,
+        runs=1,
+    )
+]
