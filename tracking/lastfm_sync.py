@@ -92,8 +92,9 @@ def poll_user(user, *, client: Client | None = None) -> PollResult:
     if records and time_from is not None:
         have = _stored_keys(user, datetime.fromtimestamp(time_from, UTC))
         records = [r for r in records if (r.listened_at, r.track.casefold()) not in have]
-    if records:
-        result.added = ingest(user, records, catalogue=Catalogue()).added
+    catalogue = Catalogue()
+    for i in range(0, len(records), BATCH):  # a long absence: several short transactions
+        result.added += ingest(user, records[i : i + BATCH], catalogue=catalogue).added
     _store_now_playing(user, result.now_playing)
     return result
 
