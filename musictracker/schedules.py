@@ -30,4 +30,10 @@ def schedules() -> list[dict]:
         },
         # Reports the worker's heartbeat, so /healthz can tell a dead worker.
         {"name": "worker heartbeat", "func": "musictracker.tasks.heartbeat", "minutes": 1},
+        # A compressed copy of the database in data/backups/, keeping backups.keep of them.
+        {
+            "name": "daily backup",
+            "func": "musictracker.tasks.backup_db",
+            "cron": config.get("backups.cron", "30 3 * * *"),
+        },
     ]
