@@ -32,7 +32,7 @@ import httpx2 as httpx
 import pylast
 
 from collection.catalogue import ListenRecord
-from musictracker import config
+from musictracker import config, metrics
 
 log = logging.getLogger(__name__)
 # httpx logs every request at INFO: 500 lines per backfill in the worker's log. Our own warnings
@@ -225,15 +225,19 @@ class Client:
         while True:
             _limiter.wait(self.rate)
             try:
-                return run()
+                answer = run()
+                metrics.inc("external_requests_total", service="lastfm", status="ok")
+                return answer
             except pylast.WSError as exc:
                 code = str(exc.status)  # str for API errors, int for HTTP 5xx
+                metrics.inc("external_requests_total", service="lastfm", status=code)
                 message = str(exc.details or exc)
                 if code in FATAL:
                     raise LastfmError(FATAL[code], code=code, fatal=True) from None
                 retry = code in RETRYABLE
             except (pylast.NetworkError, pylast.MalformedResponseError) as exc:
                 code, message, retry = "network", str(exc), True
+                metrics.inc("external_requests_total", service="lastfm", status=code)
             except pylast.PyLastError as exc:
                 code, message, retry = "", str(exc) or type(exc).__name__, False
             if not retry or attempt >= self.max_retries:

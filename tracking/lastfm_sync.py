@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from collection.catalogue import Catalogue, ListenRecord, resolve
 from collection.models import Artist, Track
 from collection.normalize import name_key, search_key
-from musictracker import config
+from musictracker import config, metrics
 from musictracker.models import Job, Profile
 from tracking.lastfm import Client, LastfmError, NowPlayingItem, RecentPage
 from tracking.listens import ingest
@@ -168,8 +168,10 @@ def poll_all() -> dict[str, int]:
             if not isinstance(exc, LastfmError):
                 log.exception("Last.fm poll of %s failed", user)
             failed += 1
+            metrics.inc("polls_total", outcome="failed")
             _record_failure(user, str(exc))
             continue
+        metrics.inc("polls_total", outcome="ok")
         added += result.added
         if result.added:
             _record_success(user, result.added)
