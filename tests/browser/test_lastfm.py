@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from musictracker.models import Job, Profile
 from tests.fakes.lastfm import Scrobble, running
@@ -75,13 +76,9 @@ def test_backfill_progress_is_live_and_survives_a_reload(
     assert "/s" in box.inner_text() and "left" in box.inner_text()  # rate and time left
     shot(page, "backfill-running")
     Job.objects.filter(pk=job.pk).update(done=70_000)
-    page.wait_for_function(
-        f"document.querySelector('#job-{job.pk}').innerText.includes('70,000')", timeout=8000
-    )
+    expect(page.locator(f"#job-{job.pk}")).to_contain_text("70,000", timeout=8000)
     page.reload()  # the progress is in the database, not in the page
     assert "70,000 / 100,000" in page.locator(f"#job-{job.pk}").inner_text()
     Job.objects.filter(pk=job.pk).update(done=100_000, status=Job.Status.DONE)
-    page.wait_for_function(
-        f"document.querySelector('#job-{job.pk}').innerText.includes('Done')", timeout=8000
-    )
+    expect(page.locator(f"#job-{job.pk}")).to_contain_text("Done", timeout=8000)
     shot(page, "backfill-done")
