@@ -16,6 +16,7 @@ shown (tests assert it).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,9 +31,10 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from collection.models import Album, AlbumArtist, AlbumMetadata, Artist, CollectionItem, Track
@@ -60,6 +62,7 @@ SORTS: dict[str, tuple[str, list]] = {
 }
 DEFAULT_SORT = "artist"
 SUPPORT_LABELS = dict(CollectionItem.Support.choices)
+CARD_FIELDS = ("id", "title", "artist_credit", "year", "cover_url", "search_key")
 
 
 @dataclass(frozen=True)
@@ -135,19 +138,23 @@ def _plays(user, ref: str = "pk"):
     return Coalesce(Subquery(stat), Value(0), output_field=IntegerField())
 
 
-def _genre_index(user) -> dict[str, tuple[str, set[int]]]:
-    """casefolded genre or style → (a display spelling, ids of owned albums tagged with it)."""
-    rows = AlbumMetadata.objects.filter(album_id__in=_owned(user).values("album_id")).values_list(
-        "album_id", "genres", "styles"
+def _metadata_texts() -> QuerySet:
+    """AlbumMetadata with its genre and style lists as JSON text (`::text` on PostgreSQL, the
+    stored text on SQLite), so both databases can match and group them without JSON functions."""
+    return AlbumMetadata.objects.annotate(
+        genres_text=Cast("genres", TextField()), styles_text=Cast("styles", TextField())
     )
-    index: dict[str, tuple[str, set[int]]] = {}
-    for album_id, genres, styles in rows:
-        for name in [*(genres or []), *(styles or [])]:
-            if not isinstance(name, str) or not name.strip():
-                continue
-            key = name.strip().casefold()
-            index.setdefault(key, (name.strip(), set()))[1].add(album_id)
-    return index
+
+
+def _genre_match(genre: str) -> Q:
+    """The genre as one whole, quoted list item, in any letter case. SQLite keeps Django's
+    ASCII-escaped JSON ("Caf\\u00e9"), PostgreSQL's jsonb prints the characters: match both."""
+    spellings = {genre, json.dumps(genre)[1:-1]}
+    match = Q()
+    for spelling in spellings:
+        for column in ("genres_text", "styles_text"):
+            match |= Q(**{f"{column}__icontains": f'"{spelling}"'})
+    return match
 
 
 def _grid_queryset(user, filters: GridFilters) -> QuerySet:
@@ -156,8 +163,8 @@ def _grid_queryset(user, filters: GridFilters) -> QuerySet:
     if filters.support:
         qs = qs.filter(id__in=owned.filter(support=filters.support).values("album_id"))
     if filters.genre:
-        _, ids = _genre_index(user).get(filters.genre.strip().casefold(), ("", set()))
-        qs = qs.filter(id__in=sorted(ids))
+        tagged = _metadata_texts().filter(_genre_match(filters.genre))
+        qs = qs.filter(id__in=tagged.values("album_id"))
     if filters.decade is not None:
         qs = qs.filter(year__gte=filters.decade, year__lt=filters.decade + 10)
     if filters.never_played:
@@ -170,10 +177,25 @@ def _grid_queryset(user, filters: GridFilters) -> QuerySet:
     return qs
 
 
+def _sort_key(qs: QuerySet, user, sort: str) -> QuerySet:
+    """Only the value the chosen order needs, computed in SQL for every matching album."""
+    if sort in ("artist", "-artist"):
+        first = AlbumArtist.objects.filter(album=OuterRef("pk")).order_by("position")
+        return qs.annotate(artist_key=Subquery(first.values("artist__search_key")[:1]))
+    if sort in ("added", "-added"):
+        copies = _owned(user).filter(album=OuterRef("pk")).order_by("-added_at")
+        return qs.annotate(added_at=Subquery(copies.values("added_at")[:1]))
+    if sort in ("plays", "-plays"):
+        return qs.annotate(plays=_plays(user))
+    return qs
+
+
 def collection_grid(
     *, user, filters: GridFilters = GridFilters(), page: int = 1, per_page: int = 60
 ) -> GridPage:
-    """One page of the user's records, one card per album. Raises PageOutOfRange."""
+    """One page of the user's records, one card per album. Raises PageOutOfRange. Five queries:
+    the totals, the page's album ids in order (only the sort key computed for every album),
+    then the page's albums, plays and copies."""
     qs = _grid_queryset(user, filters)
     totals = qs.aggregate(
         albums=Count("id", distinct=True), copies=Count("copies", filter=Q(copies__user=user))
@@ -183,32 +205,38 @@ def collection_grid(
     if page > pages:
         raise PageOutOfRange(pages)
 
-    owned = _owned(user)
-    qs = qs.annotate(
-        plays=_plays(user),
-        added_at=Subquery(
-            owned.filter(album=OuterRef("pk")).order_by("-added_at").values("added_at")[:1]
-        ),
-    )
-    if filters.sort in ("artist", "-artist"):
-        first_artist = AlbumArtist.objects.filter(album=OuterRef("pk")).order_by("position")
-        qs = qs.annotate(artist_key=Subquery(first_artist.values("artist__search_key")[:1]))
     start = (page - 1) * per_page
-    rows = list(qs.order_by(*SORTS[filters.sort][1])[start : start + per_page])
-
+    ordered = _sort_key(qs, user, filters.sort).order_by(*SORTS[filters.sort][1])
+    ids = list(ordered.values_list("id", flat=True)[start : start + per_page])
+    loaded = Album.objects.only(*CARD_FIELDS).in_bulk(ids)
+    plays = dict(
+        UserAlbumStat.objects.filter(user=user, album_id__in=ids).values_list("album_id", "listens")
+    )
     kinds: dict[int, list[str]] = defaultdict(list)
     counts: dict[int, int] = defaultdict(int)
     for album_id, support in (
-        owned.filter(album_id__in=[a.id for a in rows])
-        .order_by("album_id", "support")
-        .values_list("album_id", "support")
+        _owned(user).filter(album_id__in=ids).order_by("support").values_list("album_id", "support")
     ):
         counts[album_id] += 1
         label = str(SUPPORT_LABELS.get(support, support))
         if label not in kinds[album_id]:
             kinds[album_id].append(label)
-    cards = [Card(album=a, formats=kinds[a.id], copies=counts[a.id]) for a in rows]
+    cards = []
+    for pk in ids:
+        album = loaded[pk]
+        album.plays = plays.get(pk, 0)
+        cards.append(Card(album=album, formats=kinds[pk], copies=counts[pk]))
     return GridPage(cards=cards, number=page, pages=pages, albums=albums, copies=totals["copies"])
+
+
+def _json_names(text: str | None) -> list[str]:
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return []
+    if not isinstance(value, list):
+        return []
+    return [v.strip() for v in value if isinstance(v, str) and v.strip()]
 
 
 def collection_facets(*, user) -> Facets:
@@ -216,10 +244,20 @@ def collection_facets(*, user) -> Facets:
     supports = set(owned.values_list("support", flat=True).distinct())
     years = owned.exclude(album__year=None).values_list("album__year", flat=True).distinct()
     decades = sorted({y - y % 10 for y in years}, reverse=True)
-    genres = sorted((name for name, _ in _genre_index(user).values()), key=str.casefold)
+    # Distinct genre lists, not one row per album: a collection has few combinations.
+    lists = (
+        _metadata_texts()
+        .filter(album_id__in=owned.values("album_id"))
+        .values_list("genres_text", "styles_text")
+        .distinct()
+    )
+    genres: dict[str, str] = {}
+    for genres_text, styles_text in lists:
+        for name in [*_json_names(genres_text), *_json_names(styles_text)]:
+            genres.setdefault(name.casefold(), name)
     return Facets(
         supports=[(k, v) for k, v in CollectionItem.Support.choices if k in supports],
-        genres=genres,
+        genres=sorted(genres.values(), key=str.casefold),
         decades=decades,
         has_items=bool(supports),
     )
