@@ -15,6 +15,7 @@ from collection.queries import MonthPlays
 
 HEIGHT = 120  # drawing height of the bars, in the SVG's own units
 LABEL_SPACE = 16  # below the bars, for the year labels
+MIN_WIDTH = 360  # a few months stay narrow bars on the left, not a wall of colour
 
 
 @dataclass
@@ -50,7 +51,7 @@ def month_bars(months: list[MonthPlays]) -> BarChart | None:
             )
         rows.append((label, plays))
     return BarChart(
-        width=len(months) * step,
+        width=max(len(months) * step, MIN_WIDTH),
         height=HEIGHT + LABEL_SPACE,
         marks=mark_safe("".join(marks)),  # numbers and escaped text only
         rows=rows,

@@ -485,3 +485,23 @@ def test_nav_search_box_is_a_combobox(auth_client, library):
     assert 'role="combobox"' in html and 'aria-controls="search-suggest"' in html
     assert 'hx-get="/search/"' in html and "delay:300ms" in html
     assert 'role="listbox"' in html and "js/search.js" in html
+
+
+def test_genre_filter_matches_accented_genres_whole(auth_client, library):
+    AlbumMetadata.objects.filter(album=_album("Moon Safari")).update(
+        genres=["Musique québécoise"], styles=["Pop Rock"]
+    )
+    html = auth_client.get("/collection/").content.decode()
+    assert '<option value="Musique québécoise"' in html
+    found = auth_client.get("/collection/", {"genre": "Musique québécoise"}).content.decode()
+    assert _titles(found) == ["Moon Safari"]
+    # a genre is a whole list item: "Pop" does not match "Pop Rock"
+    assert _titles(auth_client.get("/collection/", {"genre": "pop"}).content.decode()) == []
+
+
+def test_album_notes_show_film_details_of_a_soundtrack(auth_client, library):
+    AlbumMetadata.objects.filter(album=_album("Moon Safari")).update(
+        film_title="The Virgin Suicides", film_year=1999, film_director="Sofia Coppola"
+    )
+    html = auth_client.get(f"/collection/albums/{_album('Moon Safari').pk}/").content.decode()
+    assert "The Virgin Suicides" in html and "1999" in html and "Sofia Coppola" in html

@@ -76,8 +76,8 @@ def album_card(album, size: int = 200, *, formats=(), plays=0, artist: bool = Tr
     url = album_url(album.pk)
     meta = format_html_join("", '<span class="badge">{}</span>', ((f,) for f in formats))
     return format_html(
-        '<li class="cover-card"><a href="{}" class="cover-link">{}<span class="cover-title">{}'
-        "</span></a>{}"
+        '<li class="cover-card"><a href="{}" class="cover-link"><span class="cover-art" aria-hidden="true">{}'
+        '</span><span class="cover-title">{}</span></a>{}'
         '<span class="cover-meta">{}{}<span class="plays">{}</span></span></li>',
         url,
         album_cover(album, size),
