@@ -7,8 +7,9 @@ shown (tests assert it).
 - The grid groups a user's copies per album, so the LP and the CD of one album make one card
   listing both formats; plays come from tracking's UserAlbumStat rollup, never from listens.
 - Genres live in AlbumMetadata's JSON lists. JSON containment differs between SQLite and
-  PostgreSQL, so the genre filter reads the (few thousand at most) metadata rows of owned albums
-  once and turns the chosen genre into a list of album ids: portable and one query.
+  PostgreSQL (and Django offers none on SQLite), so the genre filter matches the quoted genre in
+  the lists cast to text, which both databases do the same way; the filter menu reads the few
+  distinct genre lists of the collection.
 - Search folds case and accents with `normalize.search_key` and matches every word of the query
   as a substring of the stored `search_key` columns, within the user's library (what they heard
   or own), prefix matches first, then by the user's plays.
