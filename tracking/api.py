@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja import File, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from ninja.responses import Status
 from pydantic import Field
 
 from musictracker.models import Job
@@ -85,8 +86,8 @@ def import_start(request, file: File[UploadedFile]):
     try:
         path, _fmt = save_upload(user=request.auth, uploaded=file)
     except UploadError as exc:
-        return 400, {"detail": str(exc)}
-    return 202, queue_import(user=request.auth, path=path)
+        return Status(400, {"detail": str(exc)})
+    return Status(202, queue_import(user=request.auth, path=path))
 
 
 class ListenFilters(Schema):
@@ -123,7 +124,7 @@ def listen_list(request, filters: Query[ListenFilters]):
             loved=filters.loved,
         )
     except CursorError as exc:
-        return 422, {"detail": str(exc)}
+        return Status(422, {"detail": str(exc)})
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 

@@ -101,7 +101,8 @@ def _check_listen(listen, listen_type: str) -> ListenRecord:
     release = meta.get("release_name")
     if release is not None and not isinstance(release, str):
         raise PayloadError("track_metadata.release_name must be a string.")
-    info = meta.get("additional_info") or {}
+    info = meta.get("additional_info")
+    info = {} if info is None else info
     if not isinstance(info, dict):
         raise PayloadError("track_metadata.additional_info must be a JSON object.")
     for key in MBID_KEYS:
