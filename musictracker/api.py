@@ -44,7 +44,9 @@ api = NinjaAPI(
         " Lists are paginated with `next_cursor`."
     ),
     urls_namespace="api",
-    auth=[django_auth, TokenAuth()],
+    # Token first: a valid token wins even when a stale session cookie comes along (its CSRF
+    # check would otherwise refuse the POST).
+    auth=[TokenAuth(), django_auth],
     docs_url="/docs",
 )
 

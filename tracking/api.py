@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from django.http import StreamingHttpResponse
@@ -11,7 +12,7 @@ from ninja import File, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.responses import Status
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from musictracker.models import Job
 from tracking import exports, services
@@ -27,22 +28,34 @@ from tracking.schemas import (
 )
 from tracking.uploads import UploadError, queue_import, save_upload
 
+# Every endpoint may answer these; declared so the OpenAPI schema (and schemathesis) knows them.
+ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 503: ErrorOut}
 router = Router(tags=["services"])
 history = Router(tags=["history"])
 
 
-@router.get("/tracker", response=TrackerStatusOut, summary="Last.fm tracker status")
+@router.get(
+    "/tracker", response={200: TrackerStatusOut, **ERRORS}, summary="Last.fm tracker status"
+)
 def tracker_status(request):
     status, _ = TrackerStatus.objects.get_or_create(user=request.auth)
     return status
 
 
-@router.post("/tracker/pause", response=TrackerStatusOut, summary="Pause the Last.fm tracker")
+@router.post(
+    "/tracker/pause",
+    response={200: TrackerStatusOut, **ERRORS},
+    summary="Pause the Last.fm tracker",
+)
 def tracker_pause(request):
     return services.pause_tracker(user=request.auth)
 
 
-@router.post("/tracker/resume", response=TrackerStatusOut, summary="Resume the Last.fm tracker")
+@router.post(
+    "/tracker/resume",
+    response={200: TrackerStatusOut, **ERRORS},
+    summary="Resume the Last.fm tracker",
+)
 def tracker_resume(request):
     return services.resume_tracker(user=request.auth)
 
@@ -54,7 +67,9 @@ class JobFilters(Schema):
 
 
 @router.get(
-    "/jobs", response=JobPage, summary="Your jobs (imports, syncs, backfills), newest first"
+    "/jobs",
+    response={200: JobPage, **ERRORS},
+    summary="Your jobs (imports, syncs, backfills), newest first",
 )
 def job_list(request, filters: Query[JobFilters]):
     qs = Job.objects.filter(user=request.auth)
@@ -69,8 +84,8 @@ def job_list(request, filters: Query[JobFilters]):
 
 
 @router.get(
-    "/jobs/{int:job_id}",
-    response={200: JobDetailOut, 404: ErrorOut},
+    "/jobs/{job_id}",
+    response={200: JobDetailOut, 404: ErrorOut, **ERRORS},
     summary="One job's progress and report of skipped rows",
 )
 def job_detail(request, job_id: int):
@@ -79,7 +94,7 @@ def job_detail(request, job_id: int):
 
 @router.post(
     "/imports",
-    response={202: JobOut, 400: ErrorOut},
+    response={202: JobOut, 400: ErrorOut, **ERRORS},
     summary="Upload an export file (Spotify, Last.fm, ListenBrainz, Music Tracker) to import",
 )
 def import_start(request, file: File[UploadedFile]):
@@ -91,13 +106,26 @@ def import_start(request, file: File[UploadedFile]):
 
 
 class ListenFilters(Schema):
-    cursor: str | None = Field(None, max_length=64, description="`next_cursor` of the last page")
+    cursor: str | None = Field(
+        None, pattern=r"^[0-9]{1,17}_[0-9]{1,18}$", description="`next_cursor` of the last page"
+    )
     limit: int = Field(50, ge=1, le=500)
     from_: datetime | None = Field(None, alias="from", description="listened at or after (ISO)")
     to: datetime | None = Field(None, description="listened before (ISO)")
     artist: int | None = Field(None, ge=1, le=2**62, description="artist id")
     album: int | None = Field(None, ge=1, le=2**62, description="album id")
     loved: bool | None = None
+
+    @field_validator("from_", "to", mode="before")
+    @classmethod
+    def _iso_only(cls, value):
+        # pydantic would also take Unix numbers ("0.5"); the schema promises ISO 8601 date-times.
+        if isinstance(value, str) and not _ISO.match(value):
+            raise ValueError("expected an ISO 8601 date-time, e.g. 2024-05-01T00:00:00Z")
+        return value
+
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -108,7 +136,7 @@ def _aware(value: datetime | None) -> datetime | None:
 
 @history.get(
     "/listens",
-    response={200: ListenPage, 422: ErrorOut},
+    response={200: ListenPage, **ERRORS},
     summary="Your listens, newest first, with a next cursor",
 )
 def listen_list(request, filters: Query[ListenFilters]):
@@ -131,7 +159,7 @@ def listen_list(request, filters: Query[ListenFilters]):
 @history.get(
     "/export",
     summary="Download your whole history (CSV, or ListenBrainz-style JSONL with MusicBrainz ids)",
-    response={200: None},
+    response={200: None, **ERRORS},
     openapi_extra={
         "responses": {
             200: {

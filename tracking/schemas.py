@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from ninja import ModelSchema, Schema
 
@@ -104,4 +105,6 @@ class ListenPage(Schema):
 
 
 class ErrorOut(Schema):
-    detail: str
+    """Every error: a message naming the field, or (422) the list of invalid fields."""
+
+    detail: str | list[dict[str, Any]]

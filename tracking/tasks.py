@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth import get_user_model
 
 from tracking import listens
+
+log = logging.getLogger(__name__)
 
 
 def rebuild_rollups(user_id: int) -> str:
@@ -33,10 +37,11 @@ def import_listens_file(job_id: int) -> str:
     try:
         result = import_file(user=job.user, path=path, job=job)
     except Exception as exc:  # the job row must say what went wrong, whatever it was
+        log.exception("import job %s failed", job.pk)
         Job.objects.filter(pk=job.pk).update(
             status=Job.Status.FAILED, message=f"{type(exc).__name__}: {exc}"[:2000]
         )
-        raise
+        return f"failed: {exc}"
     if path.parent.name == "uploads":
         path.unlink(missing_ok=True)
     return result.summary()

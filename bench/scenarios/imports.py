@@ -1,6 +1,6 @@
 """Import speed: a generated Spotify extended-history export imported into a fresh user.
 
-    python bench/scenarios/imports.py --listens 500000 [--db bench/data/bench-1000000.db]
+    python -m bench.scenarios.imports --listens 500000 [--db bench/data/bench-1000000.db]
 
 prints parse-only and full import rates (listens/s) and the peak resident memory. The file is
 written to a temp dir; the fresh user (and their listens) is deleted afterwards, so the bench
@@ -51,7 +51,7 @@ WORDS = [
 ]
 
 
-def write_spotify_export(path: Path, n: int, *, seed: int = 1, artists: int = 3000) -> Path:
+def write_spotify_export(path: Path, n: int, *, seed: int = 1, artists: int = 1500) -> Path:
     """A Spotify-like export of n plays: ~5 % short plays, ~1 % podcasts, Zipf-ish taste."""
     rng = random.Random(seed)
 
