@@ -184,6 +184,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SETTINGS_SECTIONS: list[str] = [
     "tracking.views.lastfm_settings_section",
     "musictracker.sections.health",
+    "musictracker.tokens.section",
+    "tracking.import_views.section",
 ]
 
 WORKER = MUSICTRACKER["worker"]
