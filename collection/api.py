@@ -24,7 +24,7 @@ from collection.schemas import (
 from tracking.models import UserAlbumStat, UserArtistStat
 from tracking.schemas import ErrorOut
 
-ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 503: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 503: ErrorOut}
 NOT_FOUND = {"detail": "Not Found"}
 router = Router(tags=["collection"])
 search_router = Router(tags=["search"])
@@ -68,8 +68,9 @@ def album_list(request, filters: Query[AlbumFilters]):
         page = queries.collection_grid(
             user=request.auth, filters=grid_filters, page=number, per_page=filters.limit
         )
-    except queries.PageOutOfRange as exc:
-        return Status(422, {"detail": f"cursor: past the last page ({exc.pages})"})
+    except queries.PageOutOfRange:
+        # Past the last page (or the collection shrank since): an empty, final page.
+        return {"items": [], "albums": 0, "copies": 0, "next_cursor": None}
     items = [
         {
             "id": c.album.id,

@@ -18,7 +18,7 @@ from playlists.generators import ParameterError
 from playlists.models import Playlist, PlaylistTrack
 from tracking.schemas import ErrorOut
 
-ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 503: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 503: ErrorOut}
 NOT_FOUND = {"detail": "Not Found"}
 router = Router(tags=["playlists"])
 
@@ -185,7 +185,7 @@ def playlist_detail(request, playlist_id: int = PlaylistId):
 
 @router.post(
     "",
-    response={201: PlaylistDetailOut, 400: ErrorOut, **ERRORS},
+    response={201: PlaylistDetailOut, **ERRORS},
     summary="Create a playlist by a generator (AI playlists are filled in the background)",
 )
 def playlist_create(request, payload: PlaylistIn):

@@ -72,8 +72,8 @@ def test_albums_pagination_by_cursor(data, user):
     assert first["next_cursor"] == "2" and first["albums"] == 3
     rest = data["alice"].get("/api/v1/collection/albums?limit=2&sort=title&cursor=2").json()
     assert [a["title"] for a in rest["items"]] == ["OK Computer"] and rest["next_cursor"] is None
-    past = data["alice"].get("/api/v1/collection/albums?limit=2&cursor=9")
-    assert past.status_code == 422 and "cursor" in past.json()["detail"]
+    past = data["alice"].get("/api/v1/collection/albums?limit=2&cursor=9").json()
+    assert past["items"] == [] and past["next_cursor"] is None
 
 
 @pytest.mark.parametrize(
@@ -182,12 +182,19 @@ def test_analytics_for_a_period(data, django_assert_max_num_queries):
         ("period=month&month=2024-99", "month"),
         ("period=custom&from=2024-01-01&to=nope", "to"),
         ("period=custom&to=2024-01-01", "from"),
+        ("period=custom&from=2024-02-01&to=2024-01-01", "from"),
+        ("period=custom&from=0001-01-01&to=2024-01-01", "from"),
+        ("period=month&month=0000-01", "month"),
     ],
 )
 def test_analytics_bad_period_names_the_field(data, query, field):
     response = data["alice"].get(f"/api/v1/analytics?{query}")
     assert response.status_code == 422
-    assert response.json()["detail"].startswith(f"{field}:")
+    detail = response.json()["detail"]
+    if isinstance(detail, str):
+        assert detail.startswith(f"{field}:")
+    else:
+        assert detail[0]["loc"][-1] == field
 
 
 # ---- playlists ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from datetime import datetime
+from typing import Literal
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -200,6 +201,14 @@ def _tz(user):
 class TimelineParams(Schema):
     date: dt.date = Field(..., description="the local day, YYYY-MM-DD")
 
+    @field_validator("date", mode="before")
+    @classmethod
+    def _iso_day(cls, value):
+        # pydantic would also take a Unix number ("0"); the schema promises YYYY-MM-DD.
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError("expected a date as YYYY-MM-DD, e.g. 2024-05-01")
+        return value
+
 
 TIMELINE_CAP = 5000  # listens in one day; far above what a day of listening holds
 
@@ -215,8 +224,8 @@ def timeline(request, params: Query[TimelineParams]):
     tz = _tz(user)
     try:
         start, end = day_bounds(day, tz)
-    except (OverflowError, ValueError):
-        return Status(422, {"detail": "date: out of range"})
+    except (OverflowError, ValueError):  # year 1 or 9999 shifted by the time zone: no listens
+        return {"date": day, "time_zone": str(tz), "listens": 0, "hours": []}
     items: list[dict] = []
     cursor = None
     while len(items) < TIMELINE_CAP:
@@ -237,16 +246,28 @@ def timeline(request, params: Query[TimelineParams]):
     }
 
 
+PeriodKind = Literal[stats_mod.KINDS]  # type: ignore[valid-type]
+
+
 class PeriodParams(Schema):
-    period: str = Field(
-        stats_mod.DEFAULT_KIND,
-        max_length=16,
-        description="one of " + ", ".join(stats_mod.KINDS),
+    period: PeriodKind = stats_mod.DEFAULT_KIND
+    year: int | None = Field(None, ge=1900, le=2200, description="for period=year, e.g. 2024")
+    month: str | None = Field(
+        None,
+        pattern=r"^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])$",
+        description="for period=month, e.g. 2024-03",
     )
-    year: str | None = Field(None, max_length=8, description="for period=year, e.g. 2024")
-    month: str | None = Field(None, max_length=16, description="for period=month, e.g. 2024-03")
-    from_: str | None = Field(None, alias="from", max_length=32, description="custom: first day")
-    to: str | None = Field(None, max_length=32, description="custom: last day")
+    from_: dt.date | None = Field(None, alias="from", description="custom: first day")
+    to: dt.date | None = Field(None, description="custom: last day (inclusive)")
+
+    @field_validator("from_", "to", mode="before")
+    @classmethod
+    def _iso_day(cls, value):
+        if value is not None and (
+            not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)
+        ):
+            raise ValueError("expected a date as YYYY-MM-DD, e.g. 2024-05-01")
+        return value
 
 
 def _period_field(params: PeriodParams, message: str) -> str:
@@ -311,11 +332,14 @@ def analytics_view(request, params: Query[PeriodParams]):
         ("to", params.to),
     ):
         if value is not None:
-            raw[key] = value
+            raw[key] = str(value)
     try:
         period = stats_mod.parse_period(raw, today=today, first_day=history_span.first)
     except stats_mod.PeriodError as exc:
         return Status(422, {"detail": f"{_period_field(params, str(exc))}: {exc}"})
+    for name, day in (("from", period.first), ("to", period.last)):
+        if not 1900 <= day.year <= 2200:  # also keeps the time zone shift off year 1 and 9999
+            return Status(422, {"detail": f"{name}: a date between 1900 and 2200"})
     s = stats_mod.Stats(user, period, tz, history=history_span, today=today)
     totals = s.totals_with_change()
     discovery = s.discovery
