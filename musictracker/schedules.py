@@ -6,9 +6,17 @@ Each entry: name, dotted function, and either `minutes` (an interval) or `cron`.
 
 from __future__ import annotations
 
+from musictracker import config
+
 
 def schedules() -> list[dict]:
     return [
         # Reports the worker's heartbeat, so /healthz can tell a dead worker.
         {"name": "worker heartbeat", "func": "musictracker.tasks.heartbeat", "minutes": 1},
+        # Syncs the Discogs collection of every user with a Discogs username, once a day.
+        {
+            "name": "discogs sync",
+            "func": "collection.tasks.sync_discogs_all",
+            "cron": config.get("discogs.sync_cron") or "17 4 * * *",
+        },
     ]

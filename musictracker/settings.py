@@ -171,7 +171,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Sections that apps add to the Settings page, in order (see musictracker.views.settings_sections).
-SETTINGS_SECTIONS: list[str] = []
+SETTINGS_SECTIONS: list[str] = [
+    "collection.views.discogs_settings_section",
+]
 
 WORKER = MUSICTRACKER["worker"]
 Q_CLUSTER = {
