@@ -19,4 +19,10 @@ def schedules() -> list[dict]:
             "func": "collection.tasks.sync_discogs_all",
             "cron": config.get("discogs.sync_cron") or "17 4 * * *",
         },
+        # A compressed copy of the database in data/backups/, keeping backups.keep of them.
+        {
+            "name": "daily backup",
+            "func": "musictracker.tasks.backup_db",
+            "cron": config.get("backups.cron", "30 3 * * *"),
+        },
     ]
