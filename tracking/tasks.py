@@ -26,3 +26,19 @@ def learn_durations(durations: dict[int, int]) -> str:
 
     rollups.learn_durations({int(k): int(v) for k, v in durations.items()})
     return f"durations of {len(durations)} tracks learnt"
+
+
+def write_ai_review(review_id: int, kind: str, first: str, last: str) -> str:
+    """Write (or rewrite) the AI portrait of one period from its statistics."""
+    from datetime import date
+
+    from musictracker.models import Profile
+    from tracking.ai_review import write_review
+    from tracking.models import AiReview
+    from tracking.stats import Period, Stats
+
+    review = AiReview.objects.select_related("user").get(pk=review_id)
+    profile, _ = Profile.objects.get_or_create(user=review.user)
+    period = Period(kind, date.fromisoformat(first), date.fromisoformat(last))
+    write_review(review, Stats(review.user, period, profile.tzinfo), language=profile.language)
+    return f"AI review {review.period_key}: {review.status}"
