@@ -31,7 +31,10 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def all_pages(user, filters=JournalFilters(), size=3, tz=PARIS):
+NO_FILTER = JournalFilters()
+
+
+def all_pages(user, filters=NO_FILTER, size=3, tz=PARIS):
     ids, cursor, pages = [], None, 0
     while True:
         page = queries.journal_page(

@@ -36,12 +36,9 @@ def _top_artist(ctx) -> int:
 
 def _last_day(ctx):
     if "day" not in ctx.cache:
-        ctx.cache["day"] = (
-            Listen.objects.filter(user=ctx.user).order_by("-listened_at").values_list(
-                "local_date", flat=True
-            )[0]
-            - timedelta(days=3)
-        )
+        ctx.cache["day"] = Listen.objects.filter(user=ctx.user).order_by(
+            "-listened_at"
+        ).values_list("local_date", flat=True)[0] - timedelta(days=3)
     return ctx.cache["day"]
 
 
@@ -101,7 +98,9 @@ SCENARIOS = [
 
 def journal_artist_summary(ctx):
     _expect(
-        ctx.get(f"/journal/?artist={_top_artist(ctx)}&part=summary", headers={"HX-Request": "true"}),
+        ctx.get(
+            f"/journal/?artist={_top_artist(ctx)}&part=summary", headers={"HX-Request": "true"}
+        ),
         "Peak hour",
     )
 
