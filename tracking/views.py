@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, timedelta
 from urllib.parse import quote
 
@@ -21,6 +22,7 @@ from tracking.listens import delete_listens, ingest
 from tracking.loved import set_loved
 from tracking.models import Listen, Source
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 FILTER_KEYS = ("from", "to", "artist", "album", "loved")
 
 
@@ -30,6 +32,8 @@ def _tz(request):
 
 def _parse_day(raw: str, label: str) -> date:
     try:
+        if not _DAY.fullmatch(raw.strip()):
+            raise ValueError(raw)
         return date.fromisoformat(raw.strip())
     except ValueError:
         raise queries.BadParameter(
