@@ -62,6 +62,16 @@ def test_journal_lists_newest_first_grouped_by_day(auth_client, history):
     assert 'datetime="2024-04-03"' in html
     assert "listens</span>" in html and "Older listens" in html
     assert "feat." in html and ">Olu</a>" in html  # featured artist linked
+    assert "All your listens" in html and "Peak hour" in html
+    assert 'hx-trigger="toggle once"' in html and 'form="love-form"' in html
+
+
+def test_an_opened_row_shows_the_album_note_links_out_and_actions(auth_client, history):
+    noted = AlbumMetadata.objects.get().album
+    listen = Listen.objects.filter(album=noted).first()
+    fragment = auth_client.get(f"/journal/listens/{listen.pk}/", headers=HX)
+    html = body(fragment)
+    assert fragment.status_code == 200 and "<html" not in html
     assert "A quiet, rainy record." in html
     for service in (
         "open.spotify.com/search",
@@ -70,7 +80,18 @@ def test_journal_lists_newest_first_grouped_by_day(auth_client, history):
         "last.fm/music",
     ):
         assert service in html
-    assert "All your listens" in html and "Peak hour" in html
+    assert f"/journal/listens/{listen.pk}/delete/" in html and f"?album={listen.album_id}" in html
+    page = body(auth_client.get(f"/journal/listens/{listen.pk}/"))  # without JavaScript
+    assert "<html" in page and "A quiet, rainy record." in page
+    featured = Listen.objects.filter(track__title="Song 10").get()
+    html = body(auth_client.get(f"/journal/listens/{featured.pk}/", headers=HX))
+    assert "Only Nina Tide" in html and "Only Olu" in html
+    assert auth_client.get("/journal/listens/999999/").status_code == 404
+
+
+def test_an_opened_row_of_another_user_is_not_found(client_for, other_user, history):
+    listen = Listen.objects.filter(user=history).first()
+    assert client_for(other_user).get(f"/journal/listens/{listen.pk}/").status_code == 404
 
 
 def test_next_page_over_htmx_is_a_fragment_and_the_older_link_works_without_js(

@@ -160,6 +160,7 @@ class JournalRow:
     credits: list[Credit]
     is_loved: bool
     note: str = ""
+    local_hm: str = ""  # the local time, "21:05"
 
     @property
     def track(self):
@@ -196,8 +197,10 @@ def load_rows(user, ids: list[int]) -> list[JournalRow]:
         return []
     by_id = {
         listen.pk: listen
-        # By primary key only: adding user_id lets SQLite walk the user's index instead.
+        # By primary key only (adding user_id lets SQLite walk the user's index instead);
+        # ownership is checked on the loaded rows.
         for listen in Listen.objects.filter(pk__in=ids).select_related("track", "artist", "album")
+        if listen.user_id == user.pk
     }
     listens = [by_id[i] for i in ids if i in by_id]
     track_ids = {listen.track_id for listen in listens}
@@ -248,6 +251,7 @@ def journal_page(
     rows = load_rows(user, [pk for _, pk in keys])
     days: list[DayGroup] = []
     for row in rows:
+        row.local_hm = row.listen.listened_at.astimezone(tz).strftime("%H:%M")
         day = row.listen.local_date
         if not days or days[-1].day != day:
             days.append(DayGroup(day=day, total=0))
@@ -462,10 +466,19 @@ def day_timeline(user, *, tz: ZoneInfo, day: date) -> DayTimeline:
             s.label = f"{s.label} {s.start.tzname()}"
     listens = (
         Listen.objects.filter(user=user, listened_at__gte=start, listened_at__lt=end)
-        .select_related("track", "album", "artist")
+        .select_related("track", "album")
+        .only(
+            "listened_at",
+            "album_id",
+            "track__title",
+            "track__artist_credit",
+            "album__title",
+            "album__cover_url",
+        )
         .order_by("listened_at", "id")
     )
     for listen in listens:
+        listen.local_hm = listen.listened_at.astimezone(tz).strftime("%H:%M")
         i = int((listen.listened_at - start).total_seconds() // 3600)
         slots[min(max(i, 0), n_hours - 1)].listens.append(listen)
     counts = [s.count for s in slots]

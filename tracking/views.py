@@ -210,6 +210,18 @@ def listen_add(request):
     return render(request, "tracking/listen_add.html", {"form": form}, status=status)
 
 
+@require_GET
+def listen_detail(request, pk: int):
+    """What a Journal row shows when opened: the album's note, links out, filters, delete."""
+    rows = queries.load_rows(request.user, [pk])
+    if not rows:
+        raise Http404(_("No such listen in your journal."))
+    template = "tracking/listen_detail.html"
+    if request.htmx:
+        template += "#listen-detail"
+    return render(request, template, {"row": rows[0]})
+
+
 @require_http_methods(["GET", "POST"])
 def listen_delete(request, pk: int):
     listen = (
