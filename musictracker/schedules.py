@@ -6,9 +6,17 @@ Each entry: name, dotted function, and either `minutes` (an interval) or `cron`.
 
 from __future__ import annotations
 
+from musictracker import config
+
 
 def schedules() -> list[dict]:
     return [
         # Reports the worker's heartbeat, so /healthz can tell a dead worker.
         {"name": "worker heartbeat", "func": "musictracker.tasks.heartbeat", "minutes": 1},
+        # A compressed copy of the database in data/backups/, keeping backups.keep of them.
+        {
+            "name": "daily backup",
+            "func": "musictracker.tasks.backup_db",
+            "cron": config.get("backups.cron", "30 3 * * *"),
+        },
     ]
