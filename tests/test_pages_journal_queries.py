@@ -21,7 +21,7 @@ PARIS = zone("Europe/Paris")
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(db):
     cache.clear()
     yield
     cache.clear()
