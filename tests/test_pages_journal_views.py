@@ -162,7 +162,11 @@ def test_filters_by_artist_album_dates_and_loved(auth_client, history):
     html = body(auth_client.get(f"/journal/?album={listen.album_id}"))
     assert "Song 3" in html and "Song 4<" not in html
     html = body(auth_client.get("/journal/?from=2024-04-01&to=2024-04-01"))
-    assert "Song 0" in html and "Song 40" not in html and "These listens" in html
+    assert "Song 0" in html and "Song 40" not in html and 'hx-trigger="load"' in html
+    html = body(auth_client.get("/journal/?from=2024-04-01&to=2024-04-30"))  # a whole month
+    assert "These listens" in html and "<dd>120</dd>" in html and 'hx-trigger="load"' not in html
+    html = body(auth_client.get("/journal/?from=2024-04-01&to=2024-04-01&part=summary", headers=HX))
+    assert "<dd>32</dd>" in html  # 08:00 to midnight in Paris, every 30 minutes
     LovedTrack.objects.create(user=history, track=listen.track, loved_at=timezone.now())
     html = body(auth_client.get("/journal/?loved=1"))
     assert "Song 3" in html and "Song 4<" not in html

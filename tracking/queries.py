@@ -334,6 +334,16 @@ def _distinct_from_rollups(user, start: date, end: date, tz: ZoneInfo) -> tuple[
     return len(artists), len(albums)
 
 
+def summary_is_cheap(filters: JournalFilters) -> bool:
+    """True when the summary comes from rollups alone: no filter, or whole months. Other
+    summaries read listens (an artist's, or the partial months at a range's ends)."""
+    if not filters.is_dates_only:
+        return False
+    starts_a_month = filters.start is None or filters.start.day == 1
+    ends_a_month = filters.end is None or (filters.end + timedelta(days=1)).day == 1
+    return starts_a_month and ends_a_month
+
+
 def _peak(rows) -> int | None:
     best = max(rows, key=lambda r: r[1], default=None)
     return best[0] if best and best[1] else None

@@ -136,9 +136,9 @@ def journal(request):
     }
     if request.htmx and cursor is not None and not error:
         return render(request, "tracking/journal.html#journal-page", context)
-    # A summary from rollups is cheap; the one of an artist, album or loved filter reads
-    # every matching listen, so the page asks for it separately (htmx, or ?summary=1).
-    if filters.is_dates_only or request.GET.get("summary") == "1":
+    # A summary from rollups alone is cheap; others read listens (an artist's, or a range's
+    # partial months), so the page asks for them separately (htmx, or ?summary=1 without JS).
+    if queries.summary_is_cheap(filters) or request.GET.get("summary") == "1":
         context["summary"] = queries.journal_summary(request.user, tz=tz, filters=filters)
     context["now_playing"] = queries.now_playing(request.user, now=timezone.now())
     return render(request, "tracking/journal.html", context, status=400 if error else 200)
