@@ -103,11 +103,14 @@ def _fieldsets(form) -> list[dict]:
         ),
         (_("Preferences"), "", ["time_zone", "language"]),
     ]
+    shown = set(form.fields)
+    if not form.instance.discogs_token:
+        shown.discard("clear_discogs_token")  # nothing saved, nothing to remove
     return [
         {
             "legend": legend,
             "help": help_text,
-            "fields": [form[n] for n in names if n in form.fields],
+            "fields": [form[n] for n in names if n in shown],
         }
         for legend, help_text, names in groups
     ]

@@ -333,6 +333,7 @@ def test_timeline_query_count_does_not_grow(auth_client, user, add_listens):
 
 
 def test_settings_page_masks_the_discogs_token_and_shows_services(auth_client, user):
+    assert "Remove the saved token" not in body(auth_client.get("/settings/"))
     r = auth_client.post(
         "/settings/",
         {
@@ -348,3 +349,4 @@ def test_settings_page_masks_the_discogs_token_and_shows_services(auth_client, u
     assert "abcdefghijklmnopqrstuvwxyz123456" not in html
     assert "Discogs personal token" in html and "Services" in html and "Last.fm" in html
     assert 'value="rj"' in html and 'aria-labelledby="h-account"' in html
+    assert "Remove the saved token" in html and "Saved: ••••••••3456" in html
