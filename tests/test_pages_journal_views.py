@@ -63,6 +63,7 @@ def test_journal_lists_newest_first_grouped_by_day(auth_client, history):
     assert "listens</span>" in html and "Older listens" in html
     assert "feat." in html and ">Olu</a>" in html  # featured artist linked
     assert "All your listens" in html and "Peak hour" in html
+    assert 'class="listen-source">Import</span>' in html
     assert 'hx-trigger="toggle once"' in html and 'form="love-form"' in html
 
 
