@@ -173,6 +173,15 @@ def test_filters_by_artist_album_dates_and_loved(auth_client, history):
     assert "Song 3" in html and "Song 4<" not in html
 
 
+def test_artist_filter_by_typed_name(auth_client, history):
+    html = body(auth_client.get("/journal/?artist_name=  olu "))
+    assert "Song 110" in html and "Song 111" not in html and 'value="Olu"' in html
+    r = auth_client.get("/journal/?artist_name=Nobody+Here")
+    assert r.status_code == 400 and "No artist called" in body(r)
+    html = body(auth_client.get("/journal/?artist_name=olu&artist=&artist_name="))  # chip ×
+    assert "Song 111" in html
+
+
 def test_empty_states_say_what_to_do(auth_client, history):
     html = body(auth_client.get("/journal/?from=1990-01-01&to=1990-01-02"))
     assert "Nothing matches these filters" in html and "Clear the filters" in html

@@ -108,6 +108,19 @@ def _base(user, filters: JournalFilters, tz: ZoneInfo):
     return qs
 
 
+def artist_named(name: str):
+    """The artist a typed name means (case, spacing and aliases forgiven), or None."""
+    from collection.models import Artist, ArtistAlias
+    from collection.normalize import name_key
+
+    key = name_key(name)
+    artist = Artist.objects.filter(name_key=key).first()
+    if artist is None:
+        alias = ArtistAlias.objects.filter(name_key=key).select_related("artist").first()
+        artist = alias.artist if alias else None
+    return artist
+
+
 def featured_track_ids(artist_id: int) -> list[int]:
     """Tracks on which the artist is credited but is not the main (first) artist."""
     return list(

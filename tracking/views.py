@@ -23,7 +23,7 @@ from tracking.loved import set_loved
 from tracking.models import Listen, Source
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-FILTER_KEYS = ("from", "to", "artist", "album", "loved")
+FILTER_KEYS = ("from", "to", "artist", "artist_name", "album", "loved")
 
 
 def _tz(request):
@@ -59,7 +59,15 @@ def _filters(request) -> tuple[queries.JournalFilters, dict]:
         raise queries.BadParameter(_("The start date is after the end date."))
     named: dict = {}
     artist_id = album_id = None
-    if get.get("artist", "").strip():
+    if get.get("artist_name", "").strip():  # typed in the filter form
+        named["artist"] = queries.artist_named(get["artist_name"])
+        if named["artist"] is None:
+            raise queries.BadParameter(
+                _("No artist called “%(name)s” in the catalogue.")
+                % {"name": get["artist_name"][:80]}
+            )
+        artist_id = named["artist"].pk
+    elif get.get("artist", "").strip():
         artist_id = _parse_id(get["artist"], _("artist"))
         named["artist"] = Artist.objects.filter(pk=artist_id).first()
         if named["artist"] is None:
