@@ -30,6 +30,12 @@ def schedules() -> list[dict]:
         },
         # Reports the worker's heartbeat, so /healthz can tell a dead worker.
         {"name": "worker heartbeat", "func": "musictracker.tasks.heartbeat", "minutes": 1},
+        # Syncs the Discogs collection of every user with a Discogs username, once a day.
+        {
+            "name": "discogs sync",
+            "func": "collection.tasks.sync_discogs_all",
+            "cron": config.get("discogs.sync_cron") or "17 4 * * *",
+        },
         # A compressed copy of the database in data/backups/, keeping backups.keep of them.
         {
             "name": "daily backup",
