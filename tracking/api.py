@@ -19,9 +19,10 @@ from pydantic import Field, field_validator
 from musictracker.models import Job, Profile
 from musictracker.timezones import UTC, day_bounds
 from tracking import exports, services
+from tracking import queries as journal_queries
 from tracking import stats as stats_mod
-from tracking.history_api import CursorError, listens_page
-from tracking.models import TrackerStatus
+from tracking.history_api import PAGE_FIELDS, CursorError, listens_page
+from tracking.models import Listen, LovedTrack, TrackerStatus
 from tracking.schemas import (
     AnalyticsOut,
     ErrorOut,
@@ -223,26 +224,53 @@ def timeline(request, params: Query[TimelineParams]):
     user = request.auth
     tz = _tz(user)
     try:
-        start, end = day_bounds(day, tz)
+        day_bounds(day, tz)
     except (OverflowError, ValueError):  # year 1 or 9999 shifted by the time zone: no listens
         return {"date": day, "time_zone": str(tz), "listens": 0, "hours": []}
-    items: list[dict] = []
-    cursor = None
-    while len(items) < TIMELINE_CAP:
-        page = listens_page(user, cursor=cursor, limit=500, start=start, end=end)
-        items.extend(page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    items.reverse()  # oldest first
-    hours: dict[int, list[dict]] = {}
-    for item in items:
-        hours.setdefault(item["listened_at"].astimezone(tz).hour, []).append(item)
+    # The Journal's day timeline (23, 24 or 25 local hour slots), with each listen in the API's
+    # listen shape: one more query for those rows and one for which tracks are loved.
+    day_line = journal_queries.day_timeline(user, tz=tz, day=day)
+    ids = [listen.pk for slot in day_line.slots for listen in slot.listens][:TIMELINE_CAP]
+    items = _listen_items(user, ids)
     return {
         "date": day,
         "time_zone": str(tz),
-        "listens": len(items),
-        "hours": [{"hour": h, "listens": rows} for h, rows in sorted(hours.items())],
+        "listens": day_line.total,
+        "hours": [
+            {
+                "hour": slot.start.hour,
+                "label": slot.label,
+                "start": slot.start,
+                "listens": [items[x.pk] for x in slot.listens if x.pk in items],
+            }
+            for slot in day_line.slots
+        ],
+    }
+
+
+def _listen_items(user, ids: list[int]) -> dict[int, dict]:
+    rows = list(Listen.objects.filter(id__in=ids, user=user).values(*PAGE_FIELDS)) if ids else []
+    loved = set(
+        LovedTrack.objects.filter(
+            user=user, track_id__in={r["track_id"] for r in rows}
+        ).values_list("track_id", flat=True)
+    )
+    return {
+        r["id"]: {
+            "id": r["id"],
+            "listened_at": r["listened_at"],
+            "source": r["source"],
+            "track": {
+                "id": r["track_id"],
+                "title": r["track__title"],
+                "artist_credit": r["track__artist_credit"],
+                "duration": r["track__duration"],
+            },
+            "artist": {"id": r["artist_id"], "name": r["artist__name"]},
+            "album": {"id": r["album_id"], "title": r["album__title"]} if r["album_id"] else None,
+            "loved": r["track_id"] in loved,
+        }
+        for r in rows
     }
 
 

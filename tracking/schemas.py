@@ -116,7 +116,9 @@ class ErrorOut(Schema):
 
 # ---- the timeline of a day -------------------------------------------------------------------
 class TimelineHour(BaseModel):
-    hour: int
+    hour: int  # the local hour, 0..23 (twice on the day clocks go back)
+    label: str  # "02:00", or "02:00 CEST" / "02:00 CET" for a repeated hour
+    start: datetime  # local, with its UTC offset
     listens: list[ListenOut]
 
 
@@ -124,7 +126,7 @@ class TimelineOut(BaseModel):
     date: dt.date
     time_zone: str
     listens: int
-    hours: list[TimelineHour]  # only the hours with listens, in order; listens oldest first
+    hours: list[TimelineHour]  # every hour of the local day (23, 24 or 25); listens oldest first
 
 
 # ---- analytics -------------------------------------------------------------------------------
