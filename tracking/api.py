@@ -240,7 +240,7 @@ def timeline(request, params: Query[TimelineParams]):
             {
                 "hour": slot.start.hour,
                 "label": slot.label,
-                "start": slot.start,
+                "start": slot.start.astimezone(UTC),
                 "listens": [items[x.pk] for x in slot.listens if x.pk in items],
             }
             for slot in day_line.slots

@@ -118,7 +118,7 @@ class ErrorOut(Schema):
 class TimelineHour(BaseModel):
     hour: int  # the local hour, 0..23 (twice on the day clocks go back)
     label: str  # "02:00", or "02:00 CEST" / "02:00 CET" for a repeated hour
-    start: datetime  # local, with its UTC offset
+    start: datetime  # when the slot starts (UTC; label gives the local time)
     listens: list[ListenOut]
 
 
