@@ -11,4 +11,10 @@ def schedules() -> list[dict]:
     return [
         # Reports the worker's heartbeat, so /healthz can tell a dead worker.
         {"name": "worker heartbeat", "func": "musictracker.tasks.heartbeat", "minutes": 1},
+        # Pictures and AI notes still missing, a small batch at a time (misses wait their turn).
+        {
+            "name": "enrichment backlog",
+            "func": "enrichment.tasks.enrich_backlog",
+            "minutes": 10,
+        },
     ]
