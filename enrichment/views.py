@@ -26,7 +26,7 @@ def _apply_choice(form: ImageChoiceForm, **subject) -> None:
 
 
 def _picker(request, subject_name: str, obj, detail_url: str):
-    form = ImageChoiceForm(request.POST or None)
+    form = ImageChoiceForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
             _apply_choice(form, **{subject_name: obj})

@@ -6,6 +6,8 @@ Each entry: name, dotted function, and either `minutes` (an interval) or `cron`.
 
 from __future__ import annotations
 
+from musictracker import config
+
 
 def schedules() -> list[dict]:
     return [
@@ -15,6 +17,6 @@ def schedules() -> list[dict]:
         {
             "name": "enrichment backlog",
             "func": "enrichment.tasks.enrich_backlog",
-            "minutes": 10,
+            "minutes": int(config.get("enrichment.backlog_minutes", 10)),
         },
     ]
