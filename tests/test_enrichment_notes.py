@@ -224,3 +224,15 @@ def test_admin_inline_choice_updates_the_cover(client, make_user):
     assert resp.status_code == 302
     album.refresh_from_db()
     assert album.cover_url == img.url
+
+
+def test_album_page_queries_do_not_grow_with_images(auth_client, django_assert_max_num_queries):
+    album = make_album()
+    AlbumMetadata.objects.create(album=album, summary="s", description="d", ai_status="done")
+    for i in range(12):
+        Image.objects.create(
+            kind="album", album=album, url=f"https://e.org/{i}.jpg", source="deezer"
+        )
+    with django_assert_max_num_queries(10):
+        page = auth_client.get(reverse("collection:album-detail", args=[album.pk]))
+    assert page.content.count(b'name="image"') == 12
