@@ -68,6 +68,7 @@ def main() -> int:
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     settings.DEBUG = False
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
     if fresh:
         started = time.monotonic()
         call_command("seed_demo", user="bench", listens=args.listens, time_zone="Europe/Paris")

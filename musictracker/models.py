@@ -155,3 +155,20 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.beat_at}"
+
+
+class MetricSample(models.Model):
+    """A Prometheus counter or summary shared by every process (web workers and the task worker
+    each add to it; /metrics reads it). `labels` is the rendered label set, e.g. 'source="lastfm"'."""
+
+    name = models.CharField(max_length=100)
+    labels = models.CharField(max_length=300, blank=True)
+    value = models.FloatField(default=0)  # counter value, or the sum of a summary
+    count = models.BigIntegerField(default=0)  # observations of a summary
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "labels"], name="uniq_metric")]
+
+    def __str__(self) -> str:
+        return f"{self.name}{{{self.labels}}} = {self.value}"

@@ -19,4 +19,10 @@ def schedules() -> list[dict]:
             "func": "enrichment.tasks.enrich_backlog",
             "minutes": int(config.get("enrichment.backlog_minutes", 10)),
         },
+        # A compressed copy of the database in data/backups/, keeping backups.keep of them.
+        {
+            "name": "daily backup",
+            "func": "musictracker.tasks.backup_db",
+            "cron": config.get("backups.cron", "30 3 * * *"),
+        },
     ]

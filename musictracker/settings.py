@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "musictracker.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -71,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "musictracker.middleware.SecurityHeadersMiddleware",
     "musictracker.middleware.FirstRunMiddleware",
     "musictracker.middleware.LoginRequiredMiddleware",
     "musictracker.middleware.UserPreferencesMiddleware",
@@ -123,6 +125,14 @@ else:
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# In the database, so that every web worker and the task worker share it (login throttling).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "musictracker_cache",
+    }
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -190,20 +200,33 @@ Q_CLUSTER = {
 }
 
 LOG_DIR = DATA_DIR / "logs"
+LOG_DIR.mkdir(parents=True, exist_ok=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "musictracker.logging.RedactSecrets"}},
     "formatters": {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "line"},
+        "console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["redact"]},
+        "file": {
+            "class": "logging.handlers.RotatingFileHandler",
+            "filename": str(LOG_DIR / "musictracker.log"),
+            "maxBytes": 5 * 1024 * 1024,
+            "backupCount": 5,
+            "encoding": "utf-8",
+            "formatter": "line",
+            "filters": ["redact"],
+            "delay": True,
+        },
     },
-    "root": {"handlers": ["console"], "level": GENERAL.get("log_level", "INFO")},
+    "root": {"handlers": ["console", "file"], "level": GENERAL.get("log_level", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "pylast": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
     },
 }
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.utils import timezone
 
 
@@ -11,5 +10,11 @@ def heartbeat() -> str:
     from musictracker.models import Heartbeat
 
     Heartbeat.objects.update_or_create(name="worker", defaults={"beat_at": timezone.now()})
-    cache.set("worker-heartbeat", timezone.now().isoformat(), None)
     return "ok"
+
+
+def backup_db() -> str:
+    from musictracker.backups import backup_db as run
+
+    result = run()
+    return f"{result.path.name} ({result.size / 1e6:.1f} MB), {len(result.removed)} old removed"

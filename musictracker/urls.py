@@ -10,15 +10,12 @@ from musictracker.api import api
 urlpatterns = [
     path("", views.home, name="home"),
     path("setup/", views.first_run, name="first-run"),
-    path(
-        "login/",
-        login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
-        name="login",
-    ),
+    path("login/", login_not_required(views.ThrottledLoginView.as_view()), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/", views.settings_page, name="settings"),
     path("jobs/<int:pk>/", views.job_progress, name="job-progress"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics_view, name="metrics"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -58,6 +59,23 @@ def first_run(request):
         messages.success(request, _("Welcome! Your account is ready."))
         return redirect("settings")
     return render(request, "first_run.html", {"form": form})
+
+
+class ThrottledLoginView(auth_views.LoginView):
+    """The login form, refusing further tries after too many failures (musictracker.throttle)."""
+
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        from musictracker import throttle
+
+        if throttle.is_blocked(request, request.POST.get("username", "")):
+            form = self.get_form()
+            form.errors.clear()
+            context = self.get_context_data(form=form)
+            context["blocked"] = True
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
 
 
 @require_GET
@@ -125,14 +143,34 @@ def set_language(request):
 @login_not_required
 @require_GET
 def healthz(request):
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        db = "ok"
-    except Exception:  # the health check must answer even when the database does not
-        db = "failing"
-    status = "ok" if db == "ok" else "failing"
-    return JsonResponse({"status": status, "database": db}, status=200 if status == "ok" else 503)
+    """Open to monitors: 200 when ok or degraded, 503 when failing."""
+    from musictracker.health import check
+
+    report = check()
+    return JsonResponse(report, status=503 if report["status"] == "failing" else 200)
+
+
+@login_not_required
+@require_GET
+def metrics_view(request):
+    """Prometheus text format, behind `Authorization: Bearer <metrics.token>` (or ?token=)."""
+    import hmac
+
+    from musictracker import metrics
+
+    expected = config.get("metrics.token") or ""
+    if not expected:
+        return HttpResponse(
+            "Metrics are off: set metrics.token in config/secrets.json or MUSICTRACKER_METRICS_TOKEN.\n",
+            status=404,
+            content_type="text/plain",
+        )
+    given = request.headers.get("Authorization", "").removeprefix(
+        "Bearer "
+    ).strip() or request.GET.get("token", "")
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        return HttpResponse("Unauthorized\n", status=401, content_type="text/plain")
+    return HttpResponse(metrics.render(), content_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 def not_found(request, exception=None):

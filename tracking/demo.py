@@ -335,7 +335,7 @@ def generate(
     artists: int = 300,
     seed: int = 42,
     end: datetime | None = None,
-    batch_size: int = 5000,
+    batch_size: int = 20_000,
     progress: Callable[[int], None] | None = None,
 ) -> DemoResult:
     rng = random.Random(seed)

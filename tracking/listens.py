@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from collection.catalogue import Catalogue, ListenRecord, ResolvedListen, resolve
-from musictracker import config
+from musictracker import config, metrics
 from musictracker.db import adapt_date, adapt_datetime
 from musictracker.models import Profile
 from musictracker.timezones import zone
@@ -122,6 +122,11 @@ def record(user: AbstractBaseUser, rows: Iterable[ResolvedListen | None]) -> Rec
             new.append(r)
         if new:
             _insert(user.pk, new, tz)
+            by_source: dict[str, int] = {}
+            for r in new:
+                by_source[r.source] = by_source.get(r.source, 0) + 1
+            for source, n in by_source.items():
+                metrics.inc("listens_stored_total", n, source=source)
         result.added = len(new)
         result.added_listens = new
     return result
