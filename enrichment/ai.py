@@ -36,7 +36,7 @@ from urllib.parse import urlparse
 
 import requests
 
-from musictracker import config
+from musictracker import config, metrics
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +108,12 @@ class AiClient:
         try:
             resp = self.session.post(self.url, json=body, headers=headers, timeout=self.timeout)
         except requests.Timeout:
+            metrics.inc("external_requests_total", service="ai", status="timeout")
             raise AiError(f"the AI service did not answer within {self.timeout:g} s") from None
         except requests.RequestException as exc:
+            metrics.inc("external_requests_total", service="ai", status="error")
             raise AiError(f"the AI service is unreachable ({exc.__class__.__name__})") from None
+        metrics.inc("external_requests_total", service="ai", status=resp.status_code)
         if resp.status_code == 401:
             raise AiError("the AI service refused the key (401): check ai.api_key")
         if resp.status_code == 404:

@@ -13,7 +13,7 @@ import re
 import requests
 
 from enrichment.images import FoundImage
-from musictracker import config
+from musictracker import config, metrics
 
 _ARCHIVE_FILE = re.compile(r"mbid-([0-9a-f-]{36})-(\d+)\.(jpg|png|gif)$")
 
@@ -63,9 +63,11 @@ class CoverArtClient:
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
+            metrics.inc("external_requests_total", service="coverartarchive", status="error")
             raise CoverArtError(
                 f"Cover Art Archive unreachable: {exc.__class__.__name__}"
             ) from None
+        metrics.inc("external_requests_total", service="coverartarchive", status=resp.status_code)
         if resp.status_code in (301, 302, 303, 307, 308):
             return self._canonical(resp.headers.get("Location", "")) or None
         if resp.status_code == 404:

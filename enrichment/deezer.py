@@ -14,7 +14,7 @@ import time
 import requests
 
 from enrichment.images import FoundImage, Match, same_album, same_artist
-from musictracker import config
+from musictracker import config, metrics
 
 QUOTA_CODE = 4
 _SIZES = [("picture_xl", 1000), ("picture_big", 500), ("picture_medium", 250)]
@@ -76,7 +76,9 @@ class DeezerClient:
                     timeout=self.timeout,
                 )
             except requests.RequestException as exc:
+                metrics.inc("external_requests_total", service="deezer", status="error")
                 raise DeezerError(f"Deezer unreachable: {exc.__class__.__name__}") from None
+            metrics.inc("external_requests_total", service="deezer", status=resp.status_code)
             if resp.status_code != 200:
                 raise DeezerError(f"Deezer answered HTTP {resp.status_code}")
             try:

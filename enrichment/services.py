@@ -26,7 +26,7 @@ from enrichment.deezer import DeezerClient, DeezerError, DeezerRateLimited
 from enrichment.models import AiUsage, EnrichmentState
 from enrichment.spotify import SpotifyClient, SpotifyError, SpotifyRateLimited
 from enrichment.throttle import Busy, Limiter
-from musictracker import config
+from musictracker import config, metrics
 
 log = logging.getLogger(__name__)
 
@@ -367,6 +367,7 @@ def describe_album(*, album: Album, language: str = "", force: bool = False) -> 
     meta, _ = AlbumMetadata.objects.get_or_create(album=album)
     if meta.description and not force:
         AiUsage.bump(AiUsage.CACHE_HITS)
+        metrics.inc("ai_cache_total", result="hit")
         return "cached"
     missing = ai.missing()
     if missing:
@@ -376,6 +377,7 @@ def describe_album(*, album: Album, language: str = "", force: bool = False) -> 
                 ai_status=AlbumMetadata.Status.FAILED, ai_error=reason
             )
         return "not configured"
+    metrics.inc("ai_cache_total", result="miss")
     language = language or notes_language()
     AlbumMetadata.objects.filter(pk=meta.pk).update(ai_status=AlbumMetadata.Status.PENDING)
     tracks = list(

@@ -21,7 +21,7 @@ from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOauthError
 
 from enrichment.images import FoundImage, Match, same_album, same_artist
-from musictracker import config
+from musictracker import config, metrics
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +113,11 @@ class SpotifyClient:
             if self.limiter:
                 self.limiter.wait()
             try:
-                return self.sp.search(q=q, type=kind, limit=SEARCH_LIMIT) or {}
+                data = self.sp.search(q=q, type=kind, limit=SEARCH_LIMIT) or {}
+                metrics.inc("external_requests_total", service="spotify", status=200)
+                return data
             except spotipy.SpotifyException as exc:
+                metrics.inc("external_requests_total", service="spotify", status=exc.http_status)
                 attempt += 1
                 if exc.http_status == 429:
                     wait = _retry_after(exc.headers)
@@ -140,6 +143,7 @@ class SpotifyClient:
                     "and spotify.client_secret"
                 ) from None
             except requests.RequestException as exc:
+                metrics.inc("external_requests_total", service="spotify", status="error")
                 if attempt < self.retries:
                     attempt += 1
                     time.sleep(attempt)
