@@ -12,7 +12,7 @@ import re
 
 import requests
 
-from enrichment.images import FoundImage
+from enrichment.images import FoundImage, Unreachable
 from musictracker import config, metrics
 
 _ARCHIVE_FILE = re.compile(r"mbid-([0-9a-f-]{36})-(\d+)\.(jpg|png|gif)$")
@@ -20,6 +20,10 @@ _ARCHIVE_FILE = re.compile(r"mbid-([0-9a-f-]{36})-(\d+)\.(jpg|png|gif)$")
 
 class CoverArtError(Exception):
     """The Cover Art Archive could not answer."""
+
+
+class CoverArtUnreachable(CoverArtError, Unreachable):
+    pass
 
 
 class CoverArtClient:

@@ -13,7 +13,7 @@ import time
 
 import requests
 
-from enrichment.images import FoundImage, Match, same_album, same_artist
+from enrichment.images import FoundImage, Match, Unreachable, same_album, same_artist
 from musictracker import config, metrics
 
 QUOTA_CODE = 4
@@ -26,6 +26,10 @@ class DeezerError(Exception):
 
 
 class DeezerRateLimited(DeezerError):
+    pass
+
+
+class DeezerUnreachable(DeezerError, Unreachable):
     pass
 
 
@@ -77,7 +81,7 @@ class DeezerClient:
                 )
             except requests.RequestException as exc:
                 metrics.inc("external_requests_total", service="deezer", status="error")
-                raise DeezerError(f"Deezer unreachable: {exc.__class__.__name__}") from None
+                raise DeezerUnreachable(f"Deezer unreachable: {exc.__class__.__name__}") from None
             metrics.inc("external_requests_total", service="deezer", status=resp.status_code)
             if resp.status_code != 200:
                 raise DeezerError(f"Deezer answered HTTP {resp.status_code}")

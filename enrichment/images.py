@@ -7,6 +7,11 @@ from dataclasses import dataclass
 from collection.normalize import album_title_key, name_key
 
 
+class Unreachable(Exception):
+    """Mixed into a client's error when the service cannot be reached at all: the rest of the
+    run skips it instead of trying every artist in turn."""
+
+
 @dataclass(frozen=True)
 class FoundImage:
     url: str

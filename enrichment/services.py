@@ -23,6 +23,7 @@ from collection.models import Album, AlbumMetadata, Artist, Image
 from enrichment import ai
 from enrichment.coverart import CoverArtClient, CoverArtError
 from enrichment.deezer import DeezerClient, DeezerError, DeezerRateLimited
+from enrichment.images import Unreachable
 from enrichment.models import AiUsage, EnrichmentState
 from enrichment.spotify import SpotifyClient, SpotifyError, SpotifyRateLimited
 from enrichment.throttle import Busy, Limiter
@@ -265,6 +266,8 @@ def find_images(
             continue
         except CLIENT_ERRORS as exc:
             remember(source, Outcome.ERROR, str(exc), **subject)
+            if isinstance(exc, Unreachable):
+                clients.resting.add(source)
             continue
         if answer == "skip":
             continue

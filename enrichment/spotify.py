@@ -20,7 +20,7 @@ import spotipy
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOauthError
 
-from enrichment.images import FoundImage, Match, same_album, same_artist
+from enrichment.images import FoundImage, Match, Unreachable, same_album, same_artist
 from musictracker import config, metrics
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,10 @@ _TOKEN_CACHES: dict[str, MemoryCacheHandler] = {}
 
 class SpotifyError(Exception):
     """Spotify could not answer (with a readable reason)."""
+
+
+class SpotifyUnreachable(SpotifyError, Unreachable):
+    pass
 
 
 class SpotifyRateLimited(SpotifyError):
@@ -148,7 +152,7 @@ class SpotifyClient:
                     attempt += 1
                     time.sleep(attempt)
                     continue
-                raise SpotifyError(f"Spotify unreachable: {exc.__class__.__name__}") from None
+                raise SpotifyUnreachable(f"Spotify unreachable: {exc.__class__.__name__}") from None
 
 
 def _retry_after(headers) -> float:

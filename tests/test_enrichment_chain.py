@@ -192,3 +192,17 @@ def test_enrich_command_shows_progress(settings, fake_deezer, capsys):
     out = capsys.readouterr()
     assert "2 with a picture" in out.out
     assert "enrich" in out.err  # tqdm's bar
+
+
+def test_an_unreachable_service_is_asked_once_per_run(settings):
+    # tests/conftest.py points Deezer at a closed loopback port
+    configure(settings, "enrichment", image_sources=["deezer"])
+    configure(settings, "deezer", min_interval_seconds=0)
+    artists = [make_artist(f"Artist {i}") for i in range(5)]
+    clients = services.Clients()
+    for artist in artists:
+        services.find_images(clients=clients, artist=artist)
+    errors = EnrichmentState.objects.filter(service="deezer", outcome="error")
+    assert errors.count() == 1
+    assert "unreachable" in errors.get().reason
+    assert "deezer" in clients.resting

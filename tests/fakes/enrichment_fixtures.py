@@ -37,6 +37,9 @@ def no_pacing(settings):
 
 @pytest.fixture
 def fake_spotify(settings, no_pacing):
+    from enrichment import spotify as client_module
+
+    client_module._TOKEN_CACHES.clear()  # a new fake is a new Spotify: no token from the last one
     with FakeSpotify() as fake:
         configure(
             settings,
