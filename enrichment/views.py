@@ -76,6 +76,20 @@ def album_notes(request, pk: int):
     return render(request, "enrichment/_album_notes.html", {"album": album})
 
 
+@require_POST
+def backlog_run(request):
+    """Settings' "Look now" button: one backlog batch, in the background."""
+    transaction.on_commit(_queue_backlog)
+    messages.info(request, _("Looking for missing pictures and notes in the background."))
+    return redirect("settings")
+
+
+def _queue_backlog() -> None:
+    from django_q.tasks import async_task
+
+    async_task("enrichment.tasks.enrich_backlog", group="enrichment")
+
+
 def _queue_regenerate(album_id: int, user_id: int) -> None:
     from django_q.tasks import async_task
 

@@ -236,3 +236,17 @@ def test_album_page_queries_do_not_grow_with_images(auth_client, django_assert_m
     with django_assert_max_num_queries(10):
         page = auth_client.get(reverse("collection:album-detail", args=[album.pk]))
     assert page.content.count(b'name="image"') == 12
+
+
+def test_settings_button_runs_a_backlog_batch(
+    auth_client, settings, fake_deezer, django_capture_on_commit_callbacks
+):
+    configure(settings, "enrichment", image_sources=["deezer"])
+    artist = Artist.objects.create(name="Daft Punk")
+    page = auth_client.get(reverse("settings"))
+    assert b"Look for them now" in page.content
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = auth_client.post(reverse("enrichment:backlog-run"))
+    assert resp.status_code == 302 and resp["Location"] == reverse("settings")
+    artist.refresh_from_db()
+    assert artist.image_url
