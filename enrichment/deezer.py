@@ -60,7 +60,8 @@ class DeezerClient:
         return None
 
     def find_album(self, title: str, artist: str) -> Match | None:
-        query = f'artist:"{artist}" album:"{title}"' if artist else title
+        clean_artist, clean_title = artist.replace('"', " "), title.replace('"', " ")
+        query = f'artist:"{clean_artist}" album:"{clean_title}"' if artist else title
         for item in self._search("album", query):
             if not same_album(item.get("title", ""), title):
                 continue

@@ -94,14 +94,14 @@ class SpotifyClient:
         )
 
     def find_artist(self, name: str) -> Match | None:
-        data = self._search(f'artist:"{name}"', "artist")
+        data = self._search(f'artist:"{_quote(name)}"', "artist")
         for item in (data.get("artists") or {}).get("items") or []:
             if item and same_artist(item.get("name", ""), name):
                 return _match(item)
         return None
 
     def find_album(self, title: str, artist: str) -> Match | None:
-        query = f'album:"{title}" artist:"{artist}"' if artist else f'album:"{title}"'
+        query = f'album:"{_quote(title)}"' + (f' artist:"{_quote(artist)}"' if artist else "")
         data = self._search(query, "album")
         for item in (data.get("albums") or {}).get("items") or []:
             if not item or not same_album(item.get("name", ""), title):
@@ -153,6 +153,11 @@ class SpotifyClient:
                     time.sleep(attempt)
                     continue
                 raise SpotifyUnreachable(f"Spotify unreachable: {exc.__class__.__name__}") from None
+
+
+def _quote(text: str) -> str:
+    """Inside a field filter's quotes, a quote would end the filter."""
+    return text.replace('"', " ").strip()
 
 
 def _retry_after(headers) -> float:

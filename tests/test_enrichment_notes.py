@@ -189,7 +189,9 @@ def test_settings_shows_backlog_services_errors_and_hit_rate(auth_client, settin
     make_album()
     AiUsage.bump("requests", 3)
     AiUsage.bump("cache_hits", 1)
+    services.remember("deezer", "error", "Deezer answered HTTP 503", album=Album.objects.first())
     page = auth_client.get(reverse("settings")).content.decode()
+    assert "Deezer answered HTTP 503" in page
     assert "Pictures and album notes" in page
     assert 'id="backlog-albums">1<' in page
     assert "hit rate 25 %" in page
