@@ -85,3 +85,13 @@ def test_failed_notes_show_the_reason(signed_in, live_server, fake_ai):
     page.locator("#album-notes").get_by_role("button", name="Write notes").click()
     page.locator("#album-notes").get_by_text("check ai.api_key").wait_for()
     assert page.locator("#album-notes [role=alert]").is_visible()
+
+
+def test_settings_shows_the_enrichment_section(signed_in, live_server, shot):
+    page = signed_in
+    _album()
+    page.goto(f"{live_server.url}/settings/")
+    section = page.locator("section[aria-labelledby=h-enrichment]")
+    assert section.get_by_text("Albums without notes").is_visible()
+    assert section.locator("#backlog-notes").inner_text() == "1"
+    shot(page, "settings")
