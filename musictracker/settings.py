@@ -181,8 +181,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Sections that apps add to the Settings page, in order (see musictracker.views.settings_sections).
-SETTINGS_SECTIONS: list[str] = []
-SETTINGS_SECTIONS.append("enrichment.settings_section.section")
+SETTINGS_SECTIONS: list[str] = [
+    "musictracker.sections.health",
+    "enrichment.settings_section.section",
+]
 
 WORKER = MUSICTRACKER["worker"]
 Q_CLUSTER = {

@@ -288,3 +288,12 @@ def test_postgres_backup_is_a_pg_dump(tmp_path, user, add_listens):
         text=True,
     )
     assert listing.returncode == 0 and "tracking_listen" in listing.stdout
+
+
+def test_settings_shows_health_to_admins_only(client, user, other_user):
+    client.force_login(user)
+    assert "Health of this install" not in client.get("/settings/").content.decode()
+    user.is_staff = True
+    user.save()
+    body = client.get("/settings/").content.decode()
+    assert "Health of this install" in body and "has never reported" in body
