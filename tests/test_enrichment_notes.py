@@ -252,3 +252,32 @@ def test_settings_button_runs_a_backlog_batch(
     assert resp.status_code == 302 and resp["Location"] == reverse("settings")
     artist.refresh_from_db()
     assert artist.image_url
+
+
+def test_picker_offers_each_picture_once_at_its_largest_size(auth_client):
+    album = make_album()
+    for prefix, px in (
+        ("ab67616d0000b273", 640),
+        ("ab67616d00001e02", 300),
+        ("ab67616d00004851", 64),
+    ):
+        Image.objects.create(
+            kind="album",
+            album=album,
+            url=f"https://i.scdn.co/image/{prefix}abc123",
+            source="spotify",
+            width=px,
+            height=px,
+        )
+    for px in (1000, 500):
+        Image.objects.create(
+            kind="album",
+            album=album,
+            url=f"https://e-cdns-images.dzcdn.net/images/cover/md5x/{px}x{px}-000000-80-0-0.jpg",
+            source="deezer",
+            width=px,
+            height=px,
+        )
+    page = auth_client.get(reverse("enrichment:album-images", args=[album.pk])).content.decode()
+    assert page.count('name="image"') == 2
+    assert "640×640" in page and "1000×1000" in page and "64×64" not in page
