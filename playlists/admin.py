@@ -11,8 +11,8 @@ class PlaylistTrackInline(admin.TabularInline):
 
 @admin.register(Playlist)
 class PlaylistAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "algorithm", "created_at"]
-    list_filter = ["algorithm"]
+    list_display = ["name", "user", "algorithm", "status", "created_at"]
+    list_filter = ["algorithm", "status"]
     search_fields = ["name", "ai_prompt"]
     list_select_related = ["user"]
     inlines = [PlaylistTrackInline]

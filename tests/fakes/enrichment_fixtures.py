@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes import openai_compat, spotify
+from tests.fakes import openai_notes, spotify
 from tests.fakes.coverartarchive import FakeCoverArt
 from tests.fakes.deezer import FakeDeezer
-from tests.fakes.openai_compat import FakeOpenAI
+from tests.fakes.openai_notes import FakeOpenAI
 from tests.fakes.spotify import FakeSpotify
 
 __all__ = [
@@ -74,8 +74,8 @@ def fake_ai(settings):
             settings,
             "ai",
             base_url=fake.base_url,
-            api_key=openai_compat.API_KEY,
-            product_id=openai_compat.PRODUCT_ID,
+            api_key=openai_notes.API_KEY,
+            product_id=openai_notes.PRODUCT_ID,
             model="mistral3",
             timeout_seconds=1,
         )

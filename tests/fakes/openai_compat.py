@@ -1,100 +1,122 @@
-"""A fake OpenAI-compatible chat-completions server (EurIA's shape:
-/2/ai/{product_id}/openai/v1/chat/completions, also /v1/chat/completions for Ollama-like roots).
+"""A fake OpenAI-compatible chat service (the subset AI playlists use), on 127.0.0.1.
 
-`script` is a list of behaviours for the next calls, then "good" for ever:
-- "good": a valid JSON object built from the prompt (French when asked; a film for soundtracks);
-- "malformed": prose around a truncated object, as small models do;
-- "timeout": answers after `slow_seconds` (longer than the client's timeout);
-- "401": EurIA's refusal of a wrong key.
-Checks the Bearer key and records each request's JSON body.
+`POST /v1/<product>/chat/completions` answers like OpenAI/Infomaniak EurIA: a `chat.completion`
+object, `choices[0].message.content`, `usage`, or an `{"error": {...}}` body with 401/429/500.
+Behaviour is scripted per test with `server.script = [...]`, one mode per request (the last one
+repeats):
+- "good": picks the first `pick` candidate ids from the user's message, as {"track_ids": [...]};
+- "fenced": the same, wrapped in ```json fences, as some models do;
+- "unknown": two ids that are not candidates, a duplicate, and two real ones;
+- "malformed": prose instead of JSON;
+- "refusal": `message.refusal` set and no content (OpenAI's structured refusal);
+- "timeout": waits `delay` seconds before answering (longer than the client's timeout);
+- "error": HTTP 500 with an OpenAI error body.
+Every request is kept in `server.requests` (path, headers, JSON body).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import threading
 import time
-
-from tests.fakes._loopback import LoopbackFake
-
-API_KEY = "fake-ai-key"
-PRODUCT_ID = "104242"
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-class FakeOpenAI(LoopbackFake):
-    def __init__(self, model: str = "mistral3"):
-        super().__init__()
-        self.model = model
-        self.script: list[str] = []
-        self.slow_seconds = 3.0
-        self.bodies: list[dict] = []
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeOpenAI
 
-    @property
-    def base_url(self) -> str:
-        """The configuration value, with {product_id} like EurIA's."""
-        return self.url + "/2/ai/{product_id}/openai/v1"
+    def log_message(self, *args):  # keep test output quiet
+        pass
 
-    def handle(self, *, method, path, query, headers, body):
-        if method == "GET" and path.endswith("/models"):
-            return 200, {}, {"object": "list", "data": [{"id": self.model, "object": "model"}]}
-        if not re.fullmatch(r"(/2/ai/\d+/openai)?/v1/chat/completions", path):
-            return 404, {}, {"error": {"message": "Not found", "type": "not_found"}}
-        behaviour = self.script.pop(0) if self.script else "good"
-        if behaviour == "401" or headers.get("Authorization") != f"Bearer {API_KEY}":
-            return (
-                401,
-                {},
-                {
-                    "result": "error",
-                    "error": {"code": "not_authorized", "message": "Authentication required"},
-                },
+    def _send(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-request-id", f"req_{len(self.server.requests)}")
+        self.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # client timed out
+            self.wfile.write(data)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        self.server.requests.append(
+            {"path": self.path, "headers": dict(self.headers), "json": body}
+        )
+        if not self.path.endswith("/chat/completions"):
+            self._send(404, {"error": {"message": "Not found", "type": "invalid_request_error"}})
+            return
+        if self.headers.get("Authorization") != f"Bearer {self.server.api_key}":
+            self._send(
+                401, {"error": {"message": "Incorrect API key provided", "type": "auth_error"}}
             )
-        request = json.loads(body or b"{}")
-        self.bodies.append(request)
-        if behaviour == "timeout":
-            time.sleep(self.slow_seconds)
-        prompt = " ".join(m["content"] for m in request.get("messages", []))
-        if behaviour == "malformed":
-            content = 'Sure! Here are the notes: {"summary": "A fine album", "description": '
+            return
+        script = self.server.script
+        mode = script.pop(0) if len(script) > 1 else script[0]
+        user_text = next(m["content"] for m in body["messages"] if m["role"] == "user")
+        candidates = [int(x) for x in re.findall(r"^(\d+)\t", user_text, re.M)]
+        content: str | None
+        refusal = None
+        if mode == "timeout":
+            time.sleep(self.server.delay)
+            content = json.dumps({"track_ids": candidates[: self.server.pick]})
+        elif mode == "error":
+            self._send(
+                500, {"error": {"message": "The server had an error", "type": "server_error"}}
+            )
+            return
+        elif mode == "malformed":
+            content = "Sure! Here are some calm tracks you might enjoy: the first and the third."
+        elif mode == "refusal":
+            content, refusal = None, "I can't help with that request."
+        elif mode == "unknown":
+            real = candidates[:2]
+            content = json.dumps({"track_ids": [999_999, real[0], 888_888, real[0], *real[1:]]})
         else:
-            content = json.dumps(_notes(prompt))
-        return (
+            content = json.dumps({"track_ids": candidates[: self.server.pick]})
+            if mode == "fenced":
+                content = f"```json\n{content}\n```"
+        self._send(
             200,
-            {},
             {
-                "id": "chatcmpl-fake",
+                "id": f"chatcmpl-{len(self.server.requests)}",
                 "object": "chat.completion",
-                "created": int(time.time()),
-                "model": request.get("model", self.model),
+                "created": 1_700_000_000,
+                "model": body.get("model", ""),
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": content},
+                        "message": {"role": "assistant", "content": content, "refusal": refusal},
                         "finish_reason": "stop",
                     }
                 ],
-                "usage": {"prompt_tokens": 120, "completion_tokens": 180, "total_tokens": 300},
+                "usage": {"prompt_tokens": len(user_text) // 4, "completion_tokens": 20},
             },
         )
 
 
-def _notes(prompt: str) -> dict:
-    match = re.search(r'Album: "([^"]+)" by ([^.(]+)', prompt)
-    title, artist = (match.group(1), match.group(2).strip()) if match else ("?", "?")
-    french = "in French" in prompt
-    if french:
-        summary = f"{title}, un album marquant de {artist}."
-        description = f"{title} paraît dans un contexte fertile.\n\nLe son est ample et précis."
-    else:
-        summary = f"{title} is a landmark record by {artist}."
-        description = f"{title} arrived at a fertile time.\n\nIts sound is wide and precise."
-    soundtrack = "soundtrack" in title.lower() or "ost" in title.lower().split()
-    film = (
-        {"title": "Blade Runner", "year": 1982, "director": "Ridley Scott"} if soundtrack else None
-    )
-    return {
-        "summary": summary,
-        "description": description,
-        "is_soundtrack": soundtrack,
-        "film": film,
-    }
+class FakeOpenAI(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, api_key: str = "test-key"):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.api_key = api_key
+        self.script: list[str] = ["good"]
+        self.requests: list[dict] = []
+        self.pick = 3
+        self.delay = 2.0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1/{{product_id}}"
+
+    def __enter__(self):
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+        self.server_close()
