@@ -26,7 +26,7 @@ from musictracker import config, metrics
 from musictracker.db import adapt_date, adapt_datetime
 from musictracker.models import Profile
 from musictracker.timezones import zone
-from tracking import rollups
+from tracking import rollups, sessions
 from tracking.models import Listen
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,21 @@ def record(user: AbstractBaseUser, rows: Iterable[ResolvedListen | None]) -> Rec
             times.insert(bisect_left(times, r.listened_at), r.listened_at)
             new.append(r)
         if new:
-            _insert(user.pk, new, tz)
+            sessions.update(
+                user.pk,
+                [r.listened_at for r in new],
+                lambda: _insert(user.pk, new, tz),
+                added=[
+                    (
+                        r.listened_at,
+                        r.track_id,
+                        r.artist_id,
+                        r.duration,
+                        r.listened_at.astimezone(tz).date(),
+                    )
+                    for r in new
+                ],
+            )
             by_source: dict[str, int] = {}
             for r in new:
                 by_source[r.source] = by_source.get(r.source, 0) + 1
@@ -245,7 +259,12 @@ def delete_listens(user: AbstractBaseUser, listen_ids: Sequence[int]) -> int:
                 artist_ids=credits.get(r["track_id"], []),
                 duration=r["track__duration"],
             )
-        Listen.objects.filter(pk__in=[r["pk"] for r in rows]).delete()
+        sessions.update(
+            user.pk,
+            [r["listened_at"] for r in rows],
+            lambda: Listen.objects.filter(pk__in=[r["pk"] for r in rows]).delete(),
+            removed={(r["listened_at"], r["track_id"]) for r in rows},
+        )
         rollups.apply(user.pk, delta, sign=-1)
         rollups.prune(user.pk)
         rollups.refresh_spans(user.pk, delta)
@@ -287,6 +306,7 @@ def rebuild_rollups(user: AbstractBaseUser, *, chunk: int = 20_000) -> int:
             )
             n += 1
         rollups.apply(user.pk, delta)
+        sessions.rebuild(user.pk)
     return n
 
 

@@ -147,6 +147,22 @@ class DayHourStat(Rollup):
         ]
 
 
+class MonthWeekdayHourStat(Rollup):
+    """Listens per local month × weekday (0 = Monday) × hour: the heat map of any long period
+    without walking every day."""
+
+    month = models.DateField()
+    weekday = models.PositiveSmallIntegerField()
+    hour = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "month", "weekday", "hour"], name="uniq_monthweekdayhourstat"
+            )
+        ]
+
+
 class MonthArtistStat(Rollup):
     """Listens per artist per local month (first day of the month); featured artists count."""
 
@@ -158,6 +174,10 @@ class MonthArtistStat(Rollup):
         constraints = [
             models.UniqueConstraint(fields=["user", "month", "artist"], name="uniq_monthartiststat")
         ]
+        # Covering: a period's GROUP BY reads the index alone (3× less work than row lookups).
+        indexes = [
+            models.Index(fields=["user", "month", "artist", "listens"], name="monthartist_cover")
+        ]
 
 
 class MonthAlbumStat(Rollup):
@@ -168,6 +188,9 @@ class MonthAlbumStat(Rollup):
         constraints = [
             models.UniqueConstraint(fields=["user", "month", "album"], name="uniq_monthalbumstat")
         ]
+        indexes = [
+            models.Index(fields=["user", "month", "album", "listens"], name="monthalbum_cover")
+        ]
 
 
 class MonthTrackStat(Rollup):
@@ -177,6 +200,9 @@ class MonthTrackStat(Rollup):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "month", "track"], name="uniq_monthtrackstat")
+        ]
+        indexes = [
+            models.Index(fields=["user", "month", "track", "listens"], name="monthtrack_cover")
         ]
 
 
@@ -212,3 +238,86 @@ class UserTrackStat(Rollup):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "track"], name="uniq_usertrackstat")]
         indexes = [models.Index(fields=["user", "-listens"], name="usertrackstat_top")]
+
+
+class ListeningSession(models.Model):
+    """A run of listens with no gap longer than 30 minutes; kept current by
+    tracking.listens.record (see tracking/sessions.py) and rebuilt with the rollups."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField()  # the first listen
+    last_listened_at = models.DateTimeField()  # the last listen's start
+    listens = models.IntegerField()
+    # From the first listen to the end of the last one (its duration when known, else 0).
+    seconds = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "started_at"], name="uniq_session_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"Session of user {self.user_id} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class MonthTransitionStat(Rollup):
+    """How often one artist was followed by another within a session, per local month of the
+    second listen."""
+
+    month = models.DateField()
+    from_artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
+    to_artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "month", "from_artist", "to_artist"], name="uniq_monthtransition"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "month", "from_artist", "to_artist", "listens"],
+                name="monthtransition_cover",
+            )
+        ]
+
+
+class AiReview(models.Model):
+    """The AI's written portrait of one user's period, cached until asked again."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being written")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    period_key = models.CharField(max_length=64)  # e.g. "year:2024", "custom:2024-01-01:2024-02-01"
+    style = models.CharField(max_length=8)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    text = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    model_name = models.CharField(max_length=100, blank=True)
+    generated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "period_key"], name="uniq_ai_review_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"AI review {self.period_key} of user {self.user_id}"
+
+
+class UserTransitionStat(Rollup):
+    """All-time count of artist A followed by artist B within a session."""
+
+    from_artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
+    to_artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "from_artist", "to_artist"], name="uniq_usertransition"
+            )
+        ]
+        indexes = [models.Index(fields=["user", "-listens"], name="usertransition_top")]

@@ -18,12 +18,16 @@ from musictracker.db import adapt_date, adapt_datetime
 from tracking.models import (
     DayHourStat,
     DayStat,
+    ListeningSession,
     MonthAlbumStat,
     MonthArtistStat,
     MonthTrackStat,
+    MonthTransitionStat,
+    MonthWeekdayHourStat,
     UserAlbumStat,
     UserArtistStat,
     UserTrackStat,
+    UserTransitionStat,
 )
 
 
@@ -33,6 +37,7 @@ class Delta:
 
     day: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
     day_hour: dict = field(default_factory=lambda: defaultdict(int))
+    month_weekday_hour: dict = field(default_factory=lambda: defaultdict(int))
     month_artist: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     month_album: dict = field(default_factory=lambda: defaultdict(int))
     month_track: dict = field(default_factory=lambda: defaultdict(int))
@@ -59,6 +64,7 @@ class Delta:
         else:
             d[2] += 1
         self.day_hour[(local_date, local_hour)] += 1
+        self.month_weekday_hour[(month, local_date.weekday(), local_hour)] += 1
         for artist_id in artist_ids:
             m = self.month_artist[(month, artist_id)]
             m[0] += 1
@@ -126,6 +132,13 @@ def apply(user_id: int, delta: Delta, sign: int = 1) -> None:
         [(user_id, dd(d), h, s * n) for (d, h), n in delta.day_hour.items()],
     )
     _upsert(
+        MonthWeekdayHourStat,
+        ["month", "weekday", "hour"],
+        ["listens"],
+        False,
+        [(user_id, dd(m), w, h, s * n) for (m, w, h), n in delta.month_weekday_hour.items()],
+    )
+    _upsert(
         MonthArtistStat,
         ["month", "artist_id"],
         ["listens", "seconds"],
@@ -163,12 +176,16 @@ def apply(user_id: int, delta: Delta, sign: int = 1) -> None:
 ALL_MODELS = (
     DayStat,
     DayHourStat,
+    MonthWeekdayHourStat,
     MonthArtistStat,
     MonthAlbumStat,
     MonthTrackStat,
     UserArtistStat,
     UserAlbumStat,
     UserTrackStat,
+    MonthTransitionStat,
+    UserTransitionStat,
+    ListeningSession,
 )
 
 
@@ -219,7 +236,10 @@ def learn_durations(durations: dict[int, int]) -> None:
     rows = Listen.objects.filter(track_id__in=list(durations)).values_list(
         "user_id", "local_date", "track_id", "artist_id"
     )
-    for user_id, local_date, track_id, artist_id in rows.iterator(chunk_size=5000):
+    times: dict[int, list] = {}
+    rows = rows.values_list("user_id", "local_date", "track_id", "artist_id", "listened_at")
+    for user_id, local_date, track_id, artist_id, at in rows.iterator(chunk_size=5000):
+        times.setdefault(user_id, []).append(at)
         delta = deltas.setdefault(user_id, Delta())
         seconds = durations[track_id]
         day = delta.day[local_date]
@@ -229,3 +249,8 @@ def learn_durations(durations: dict[int, int]) -> None:
             delta.month_artist[(local_date.replace(day=1), a)][1] += seconds
     for user_id, delta in deltas.items():
         apply(user_id, delta)
+    # A session's length ends with its last track's duration, now known.
+    from tracking import sessions
+
+    for user_id, ts in times.items():
+        sessions.update(user_id, ts, lambda: None)
