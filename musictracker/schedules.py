@@ -9,8 +9,25 @@ from __future__ import annotations
 from musictracker import config
 
 
+def _minutes(seconds: int) -> int:
+    # django-q2 schedules count whole minutes: 120 s → every 2 minutes, at least 1.
+    return max(1, round(int(seconds) / 60))
+
+
 def schedules() -> list[dict]:
     return [
+        # The Last.fm tracker: new scrobbles and now-playing of every followed user.
+        {
+            "name": "lastfm poll",
+            "func": "tracking.tasks.poll_lastfm",
+            "minutes": _minutes(config.get("lastfm.poll_interval_seconds", 120) or 120),
+        },
+        # Loved tracks on Last.fm, mirrored (less often than the poll).
+        {
+            "name": "lastfm loved sync",
+            "func": "tracking.tasks.sync_lastfm_loved",
+            "minutes": int(config.get("lastfm.loved_sync_minutes", 30) or 30),
+        },
         # Reports the worker's heartbeat, so /healthz can tell a dead worker.
         {"name": "worker heartbeat", "func": "musictracker.tasks.heartbeat", "minutes": 1},
         # Pictures and AI notes still missing, a small batch at a time (misses wait their turn).

@@ -33,3 +33,42 @@ def write_ai_review(review_id: int, kind: str, first: str, last: str) -> str:
     period = Period(kind, date.fromisoformat(first), date.fromisoformat(last))
     write_review(review, Stats(review.user, period, profile.tzinfo), language=profile.language)
     return f"AI review {review.period_key}: {review.status}"
+
+
+def poll_lastfm() -> str:
+    """The live tracker: every user with a Last.fm username, not paused (schedules.py)."""
+    from tracking import lastfm_sync
+
+    r = lastfm_sync.poll_all()
+    return f"{r['users']} users polled, {r['added']} listens added, {r['failed']} failed"
+
+
+def sync_lastfm_loved() -> str:
+    from tracking import lastfm_sync
+
+    r = lastfm_sync.sync_loved_all()
+    return f"loved tracks synced for {r['synced']} users, {r['failed']} failed"
+
+
+def lastfm_backfill(job_id: int) -> str:
+    from musictracker.models import Job
+    from tracking import lastfm_sync
+
+    job = lastfm_sync.run_backfill(Job.objects.select_related("user").get(pk=job_id))
+    return f"{job.status}: {job.added} added of {job.done}"
+
+
+def push_love_to_lastfm(user_id: int, track_id: int, loved: bool) -> str:
+    from tracking import lastfm_sync
+
+    user = get_user_model().objects.get(pk=user_id)
+    sent = lastfm_sync.push_love(user=user, track_id=track_id, loved=loved)
+    return "sent to Last.fm" if sent else "kept local (not connected to Last.fm)"
+
+
+def connect_lastfm(user_id: int, token: str) -> str:
+    from tracking import lastfm_sync
+
+    user = get_user_model().objects.get(pk=user_id)
+    name = lastfm_sync.connect(user=user, token=token)
+    return f"connected to Last.fm as {name}"
