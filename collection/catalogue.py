@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
 
 from collection.models import Album, AlbumArtist, Artist, ArtistAlias, Track, TrackArtist
 from collection.normalize import featured_in_title, name_key, search_key, split_credit
@@ -92,6 +93,43 @@ def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
         yield items[i : i + size]
 
 
+def _insert_ignore(model, rows: list[dict]) -> None:
+    """`INSERT … ON CONFLICT DO NOTHING` of plain dicts (attname → value) without building model
+    instances: Django's bulk_create spent most of an import's catalogue time on Model.__init__
+    and per-value preparation. Unset fields get their default; UUIDs are adapted per backend."""
+    if not rows:
+        return
+    given = list(rows[0])
+    fields = {f.attname: f for f in model._meta.concrete_fields if not f.primary_key}
+    consts = []
+    for attname, f in fields.items():
+        if attname in given:
+            continue
+        if getattr(f, "auto_now_add", False) or getattr(f, "auto_now", False):
+            value = timezone.now()
+        else:
+            value = f.get_default()
+        consts.append((f.column, f.get_db_prep_save(value, connection)))
+    uuids = [i for i, a in enumerate(given) if isinstance(fields[a], models.UUIDField)]
+    columns = [fields[a].column for a in given] + [c for c, _ in consts]
+    tail = tuple(v for _, v in consts)
+    qn = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)})"
+        f" VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING"
+    )
+    params = []
+    for row in rows:
+        values = [row[a] for a in given]
+        for i in uuids:
+            if values[i] is not None:
+                values[i] = fields[given[i]].get_db_prep_save(values[i], connection)
+        params.append((*values, *tail))
+    with connection.cursor() as cursor:
+        for chunk in _chunks(params, 2000):
+            cursor.executemany(sql, chunk)
+
+
 def _valid_uuid(value: str | None) -> uuid.UUID | None:
     if not value:
         return None
@@ -138,13 +176,16 @@ def ensure_artists(cat: Catalogue, names: dict[str, tuple[str, uuid.UUID | None]
         if mbid and str(mbid) in cat.artist_mbids:
             cat.artists[key] = cat.artist_mbids[str(mbid)]
             continue
-        missing[key] = Artist(
-            name=display[:300], name_key=key[:300], search_key=search_key(display)[:300], mbid=mbid
-        )
+        missing[key] = {
+            "name": display[:300],
+            "name_key": key[:300],
+            "search_key": search_key(display)[:300],
+            "mbid": mbid,
+        }
     if not missing:
         return
-    # ignore_conflicts: another writer may have created the same name meanwhile (retries, races).
-    Artist.objects.bulk_create(list(missing.values()), ignore_conflicts=True, batch_size=CHUNK)
+    # ON CONFLICT DO NOTHING: another writer may have created the same name (retries, races).
+    _insert_ignore(Artist, list(missing.values()))
     before = set(cat.artists)
     _load_artist_keys(cat, set(missing))
     cat.new_artist_ids.update(
@@ -152,9 +193,7 @@ def ensure_artists(cat: Catalogue, names: dict[str, tuple[str, uuid.UUID | None]
     )
     still = [k for k in missing if k not in cat.artists]
     for key in still:  # an mbid clash: the mbid belongs to an artist under another name
-        art = missing[key]
-        art.mbid = None
-        art.pk = None
+        art = Artist(**{**missing[key], "mbid": None})
         try:
             with transaction.atomic():
                 art.save()
@@ -288,27 +327,27 @@ def _ensure_albums(cat: Catalogue, rows: dict[str, tuple[ListenRecord, list[int]
         record, artist_ids = rows[key]
         credit = record.album_artist.strip() or ", ".join(names[a] for a in artist_ids)
         new.append(
-            Album(
-                title=record.album.strip()[:500],
-                match_key=key[:600],
-                search_key=search_key(record.album)[:500],
-                artist_credit=credit[:500],
-                mb_release_id=_valid_uuid(record.album_mbid),
-                cover_url=record.album_image_url[:1000] if record.album_image_url else "",
-            )
+            {
+                "title": record.album.strip()[:500],
+                "match_key": key[:600],
+                "search_key": search_key(record.album)[:500],
+                "artist_credit": credit[:500],
+                "mb_release_id": _valid_uuid(record.album_mbid),
+                "cover_url": record.album_image_url[:1000] if record.album_image_url else "",
+            }
         )
-    Album.objects.bulk_create(new, ignore_conflicts=True, batch_size=CHUNK)
+    _insert_ignore(Album, new)
     created = {}
     for chunk in _chunks(missing):
         for key, pk in Album.objects.filter(match_key__in=chunk).values_list("match_key", "pk"):
             cat.albums[key] = pk
             created[key] = pk
     credits = [
-        AlbumArtist(album_id=pk, artist_id=artist_id, position=i)
+        {"album_id": pk, "artist_id": artist_id, "position": i}
         for key, pk in created.items()
         for i, artist_id in enumerate(rows[key][1])
     ]
-    AlbumArtist.objects.bulk_create(credits, ignore_conflicts=True, batch_size=CHUNK)
+    _insert_ignore(AlbumArtist, credits)
     cat.new_album_ids.update(created.values())
 
 
@@ -329,19 +368,19 @@ def _ensure_tracks(
             record, credited, album_id = rows[key]
             duration = record.duration if record.duration and 0 < record.duration < 86400 else None
             new.append(
-                Track(
-                    title=record.track.strip()[:500],
-                    match_key=key[:700],
-                    search_key=search_key(record.track)[:500],
-                    artist_credit=record.artist.strip()[:500],
-                    artist_id=credited[0][0],
-                    album_id=album_id,
-                    duration=duration,
-                    track_number=record.track_number,
-                    mbid=_valid_uuid(record.track_mbid),
-                )
+                {
+                    "title": record.track.strip()[:500],
+                    "match_key": key[:700],
+                    "search_key": search_key(record.track)[:500],
+                    "artist_credit": record.artist.strip()[:500],
+                    "artist_id": credited[0][0],
+                    "album_id": album_id,
+                    "duration": duration,
+                    "track_number": record.track_number,
+                    "mbid": _valid_uuid(record.track_mbid),
+                }
             )
-        Track.objects.bulk_create(new, ignore_conflicts=True, batch_size=CHUNK)
+        _insert_ignore(Track, new)
         created: dict[str, int] = {}
         for chunk in _chunks(missing):
             for key, pk, artist_id, album_id, duration in Track.objects.filter(
@@ -349,17 +388,20 @@ def _ensure_tracks(
             ).values_list("match_key", "pk", "artist_id", "album_id", "duration"):
                 found[key] = (pk, artist_id, album_id, duration)
                 created[key] = pk
-        TrackArtist.objects.bulk_create(
+        _insert_ignore(
+            TrackArtist,
             [
-                TrackArtist(track_id=pk, artist_id=artist_id, role=role, position=i)
+                {"track_id": pk, "artist_id": artist_id, "role": role, "position": i}
                 for key, pk in created.items()
                 for i, (artist_id, role) in enumerate(rows[key][1])
             ],
-            ignore_conflicts=True,
-            batch_size=CHUNK,
         )
+    else:
+        created = {}
     credits: dict[int, list[int]] = {}
-    ids = [v[0] for v in found.values()]
+    for key, pk in created.items():  # just written: no need to read them back
+        credits[pk] = list(dict.fromkeys(a for a, _ in rows[key][1]))
+    ids = [v[0] for k, v in found.items() if k not in created]
     for chunk in _chunks(ids):
         for track_id, artist_id in (
             TrackArtist.objects.filter(track_id__in=chunk)

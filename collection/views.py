@@ -1,36 +1,99 @@
+"""Collection grid, album and artist pages, and search. Reads come from collection.queries."""
+
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from collection.models import Album, Artist, CollectionItem
+from collection import queries
+from collection.charts import month_bars
+from collection.forms import CollectionFilterForm
+from collection.models import Album, Artist
+from musictracker import config
+
+SEARCH_QUERY_MAX = 200
+
+
+def _page_size() -> int:
+    try:
+        return max(1, int(config.get("general.collection_page_size") or 60))
+    except (TypeError, ValueError):
+        return 60
+
+
+def _query_without(params: QueryDict, *names: str) -> str:
+    """The current filters as a query string, minus some parameters (for page links)."""
+    kept = params.copy()
+    for name in names:
+        kept.pop(name, None)
+    return kept.urlencode()
 
 
 @require_GET
-def collection_list(request):
-    items = list(CollectionItem.objects.filter(user=request.user).select_related("album")[:60])
-    return render(request, "collection/collection_list.html", {"items": items})
+def collection_list(request: HttpRequest) -> HttpResponse:
+    form = CollectionFilterForm(request.GET)
+    context = {"form": form, "error": "", "grid": None, "sorts": queries.SORTS}
+    status = 200
+    if form.is_valid():
+        filters = form.filters()
+        number = form.cleaned_data.get("page") or 1
+        try:
+            context["grid"] = queries.collection_grid(
+                user=request.user, filters=filters, page=number, per_page=_page_size()
+            )
+        except queries.PageOutOfRange as exc:
+            status = 404
+            context["error"] = _("There is no page %(n)d: these records fill %(pages)d.") % {
+                "n": number,
+                "pages": exc.pages,
+            }
+            context["last_page"] = exc.pages
+    else:
+        filters = queries.GridFilters()
+        status = 400
+        context["error"] = _("Some filters in the address are not valid. %(detail)s") % {
+            "detail": form.error_text()
+        }
+    context["filters"] = filters
+    context["query"] = _query_without(request.GET, "page")
+    template = "collection/collection_list.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#grid"
+    else:
+        context["facets"] = queries.collection_facets(user=request.user)
+    return render(request, template, context, status=status)
 
 
 @require_GET
-def search(request):
-    return render(request, "collection/search.html", {"q": request.GET.get("q", "")[:200]})
+def album_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        page = queries.album_page(user=request.user, album_id=pk)
+    except Album.DoesNotExist:
+        raise Http404(_("No album with this number."))
+    context = {"page": page, "album": page.album, "metadata": page.metadata}
+    return render(request, "collection/album_detail.html", context)
 
 
 @require_GET
-def album_detail(request, pk: int):
-    album = get_object_or_404(Album, pk=pk)
-    tracks = list(album.tracks.order_by("disc_number", "track_number", "position", "title"))
-    copies = list(CollectionItem.objects.filter(user=request.user, album=album))
-    return render(
-        request,
-        "collection/album_detail.html",
-        {"album": album, "tracks": tracks, "copies": copies},
-    )
+def artist_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        page = queries.artist_page(user=request.user, artist_id=pk)
+    except Artist.DoesNotExist:
+        raise Http404(_("No artist with this number."))
+    context = {"page": page, "artist": page.artist, "chart": month_bars(page.months)}
+    return render(request, "collection/artist_detail.html", context)
 
 
 @require_GET
-def artist_detail(request, pk: int):
-    artist = get_object_or_404(Artist, pk=pk)
-    albums = list(artist.albums.order_by("year", "title")[:100])
-    return render(request, "collection/artist_detail.html", {"artist": artist, "albums": albums})
+def search(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:SEARCH_QUERY_MAX]
+    suggest = request.GET.get("suggest") == "1"
+    if suggest and not q:
+        return HttpResponse("")  # nothing typed: the suggestion list closes
+    limit = 5 if suggest else 25
+    results = queries.search(user=request.user, query=q, limit=limit)
+    if suggest:
+        return render(request, "collection/_search_suggest.html", {"results": results, "q": q})
+    return render(request, "collection/search.html", {"results": results, "q": q})

@@ -1,13 +1,19 @@
 """The one NinjaAPI object, mounted at /api/v1/. Auth: the browser session or a personal token
-(`Authorization: Token …`)."""
+(`Authorization: Token …`). Errors are JSON: 401 without a valid token or session, 404 for an
+unknown id, 422 (naming the field) for bad input, 503 when the database is busy — never 500."""
 
 from __future__ import annotations
 
-from django.utils import timezone
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, DataError, IntegrityError
 from ninja import NinjaAPI
 from ninja.security import APIKeyHeader, django_auth
 
 from musictracker.models import ApiToken
+
+log = logging.getLogger(__name__)
 
 
 class TokenAuth(APIKeyHeader):
@@ -24,7 +30,7 @@ class TokenAuth(APIKeyHeader):
         token = ApiToken.authenticate(raw.strip())
         if token is None:
             return None
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        token.touch()
         request.user = token.user
         return token.user
 
@@ -32,12 +38,47 @@ class TokenAuth(APIKeyHeader):
 api = NinjaAPI(
     title="Music Tracker API",
     version="1",
+    description=(
+        "Your listening history, collection and playlists. Authenticate with your browser"
+        " session or a personal token from Settings: `Authorization: Token <token>`."
+        " Lists are paginated with `next_cursor`."
+    ),
     urls_namespace="api",
-    auth=[django_auth, TokenAuth()],
+    # Token first: a valid token wins even when a stale session cookie comes along (its CSRF
+    # check would otherwise refuse the POST).
+    auth=[TokenAuth(), django_auth],
     docs_url="/docs",
 )
+
+
+@api.exception_handler(DatabaseError)
+def database_error(request, exc):
+    # IntegrityError/DataError come from input the validation let through: the client's fault.
+    if isinstance(exc, IntegrityError | DataError):
+        log.warning("API %s %s: %s", request.method, request.path, exc)
+        return api.create_response(request, {"detail": f"invalid data: {exc}"}, status=400)
+    log.exception("API %s %s: database error", request.method, request.path)
+    return api.create_response(
+        request, {"detail": "The database is busy; please retry."}, status=503
+    )
+
+
+@api.exception_handler(DjangoValidationError)
+def validation_error(request, exc):
+    return api.create_response(request, {"detail": "; ".join(exc.messages)}, status=400)
 
 
 @api.get("/me", tags=["account"], summary="The signed-in user")
 def me(request):
     return {"id": request.auth.pk, "username": request.auth.username}
+
+
+def _register() -> None:
+    from tracking.api import history as history_router
+    from tracking.api import router as tracking_router
+
+    api.add_router("/", tracking_router)
+    api.add_router("/history", history_router)
+
+
+_register()

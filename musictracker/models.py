@@ -135,6 +135,13 @@ class ApiToken(models.Model):
         token = cls.objects.create(user=user, name=name, key_hash=_hash_token(raw), prefix=raw[:8])
         return token, raw
 
+    def touch(self) -> None:
+        """Remember when the token was last used, at most once a minute (no write per request)."""
+        now = timezone.now()
+        if self.last_used_at is None or now - self.last_used_at > timedelta(minutes=1):
+            type(self).objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now
+
     @classmethod
     def authenticate(cls, raw: str) -> ApiToken | None:
         token = (

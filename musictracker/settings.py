@@ -185,6 +185,8 @@ SETTINGS_SECTIONS: list[str] = [
     "tracking.views.lastfm_settings_section",
     "musictracker.sections.health",
     "enrichment.settings_section.section",
+    "musictracker.tokens.section",
+    "tracking.import_views.section",
 ]
 
 WORKER = MUSICTRACKER["worker"]

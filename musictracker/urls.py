@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
 from collection import views as collection_views
-from musictracker import views
+from musictracker import tokens, views
 from musictracker.api import api
 
 urlpatterns = [
@@ -14,6 +14,11 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/", views.settings_page, name="settings"),
     path("jobs/<int:pk>/", views.job_progress, name="job-progress"),
+    path("settings/tokens/", tokens.token_create, name="token-create"),
+    path("settings/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
+    path("settings/imports/", include("tracking.import_urls")),
+    # ListenBrainz-compatible root for scrobblers: server URL http://host:8000/, API root /1/.
+    path("1/", include("tracking.listenbrainz_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics_view, name="metrics"),
     path("i18n/setlang/", views.set_language, name="set_language"),

@@ -125,6 +125,12 @@ def test_web_and_worker_write_for_a_minute_without_locking(tmp_path):
         errors: list[str] = []
 
         def web_user():
+            try:
+                _web_user()
+            except Exception as exc:  # any failure of a web user is a failure of the test
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+        def _web_user():
             jar = CookieJar()
             opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
             page = opener.open(base + "/login/", timeout=30).read().decode()
@@ -176,7 +182,9 @@ def test_web_and_worker_write_for_a_minute_without_locking(tmp_path):
     finally:
         server.terminate()
         log = server.communicate(timeout=30)[0]
+        (tmp_path / "server.log").write_text(log)
     assert writer.returncode == 0, err[-2000:]
     assert "locked" not in err and "locked" not in log
     assert int(out.split("ADDED")[1]) > 0
-    assert len(statuses) >= 6 and set(statuses) == {200}, errors[:3]
+    assert not errors, (errors[:3], log[-3000:])
+    assert len(statuses) >= 6 and set(statuses) == {200}

@@ -23,7 +23,7 @@ from django.db.models import Q
 
 from collection.catalogue import Catalogue, ListenRecord, ResolvedListen, resolve
 from musictracker import config, metrics
-from musictracker.db import adapt_date, adapt_datetime
+from musictracker.db import adapters
 from musictracker.models import Profile
 from musictracker.timezones import zone
 from tracking import rollups, sessions
@@ -154,7 +154,7 @@ def _insert(user_id: int, rows: list[ResolvedListen], tz) -> None:
         " local_hour, local_weekday, source, source_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
         " %s, %s) ON CONFLICT DO NOTHING"
     )
-    adapt_dt, adapt_d = adapt_datetime, adapt_date
+    adapt_dt, adapt_d = adapters()
     delta = rollups.Delta()
     params = []
     for r in rows:

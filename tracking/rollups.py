@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from django.db import connection
 
-from musictracker.db import adapt_date, adapt_datetime
+from musictracker.db import adapters
 from tracking.models import (
     DayHourStat,
     DayStat,
@@ -115,7 +115,7 @@ def _upsert(model, keys: list[str], adds: list[str], spans: bool, rows: list[tup
 def apply(user_id: int, delta: Delta, sign: int = 1) -> None:
     """Add (sign=1) or subtract (sign=-1) a batch's aggregates. Call inside the batch's
     transaction. After a subtraction, call `prune` and `refresh_spans`."""
-    dt, dd = adapt_datetime, adapt_date
+    dt, dd = adapters()
     s = sign
     _upsert(
         DayStat,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth import get_user_model
 
 from tracking import listens
+
+log = logging.getLogger(__name__)
 
 
 def rebuild_rollups(user_id: int) -> str:
@@ -17,6 +21,30 @@ def recompute_local_times(user_id: int) -> str:
     user = get_user_model().objects.get(pk=user_id)
     n = listens.recompute_local_times(user)
     return f"{n} listens re-dated"
+
+
+def import_listens_file(job_id: int) -> str:
+    """Run (or resume) a queued file import; the upload is removed once it is fully imported."""
+    from pathlib import Path
+
+    from musictracker.models import Job
+    from tracking.imports import import_file
+
+    job = Job.objects.select_related("user").get(pk=job_id)
+    if job.status == Job.Status.DONE:
+        return "already done"
+    path = Path(job.state["path"])
+    try:
+        result = import_file(user=job.user, path=path, job=job)
+    except Exception as exc:  # the job row must say what went wrong, whatever it was
+        log.exception("import job %s failed", job.pk)
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.FAILED, message=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        return f"failed: {exc}"
+    if path.parent.name == "uploads":
+        path.unlink(missing_ok=True)
+    return result.summary()
 
 
 def write_ai_review(review_id: int, kind: str, first: str, last: str) -> str:

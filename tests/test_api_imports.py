@@ -1,0 +1,311 @@
+"""File imports: every format, skipped rows reported, no doubles, resumable, command and upload."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+
+from musictracker.models import Job
+from tracking.imports import detect_format, import_file, start_import
+from tracking.models import Listen
+
+DATA = Path(__file__).parent / "data" / "imports"
+
+
+def _listens(user):
+    return list(
+        Listen.objects.filter(user=user)
+        .order_by("listened_at")
+        .values_list("artist__name", "track__title", "album__title", "listened_at", "source")
+    )
+
+
+@pytest.mark.parametrize(
+    "name,fmt",
+    [
+        ("Streaming_History_Audio_2021.json", "spotify"),
+        ("lastfm.csv", "lastfm_csv"),
+        ("lastfm_header.csv", "lastfm_csv"),
+        ("ghan.csv", "ghan_csv"),
+        ("ghan.json", "lastfm_json"),
+        ("listens.jsonl", "listenbrainz_jsonl"),
+    ],
+)
+def test_formats_are_detected_from_their_content(name, fmt):
+    assert detect_format(DATA / name) == fmt
+
+
+def test_spotify_import_skips_short_plays_podcasts_and_reports_malformed(db, user):
+    result = import_file(user=user, path=DATA / "Streaming_History_Audio_2021.json", enrich=False)
+    assert (result.added, result.short, result.podcasts, result.malformed) == (2, 1, 1, 1)
+    assert result.report == [{"line": "item 4", "reason": result.report[0]["reason"]}]
+    assert "bad ts" in result.report[0]["reason"]
+    rows = _listens(user)
+    # ts is the end of the play: the listen starts ms_played earlier.
+    assert rows[0] == (
+        "Radiohead",
+        "Paranoid Android",
+        "OK Computer",
+        datetime(2021, 3, 1, 12, 0, tzinfo=UTC),
+        "spotify",
+    )
+    assert rows[1][1] == "Teardrop"
+    assert rows[1][3] == datetime(2021, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def test_lastfm_csv_with_and_without_header(db, user):
+    result = import_file(user=user, path=DATA / "lastfm.csv", enrich=False)
+    assert result.added == 3
+    assert result.malformed == 2
+    assert [r["line"] for r in result.report] == ["line 3", "line 5"]
+    assert "columns" in result.report[0]["reason"]
+    assert "date" in result.report[1]["reason"]
+    result = import_file(user=user, path=DATA / "lastfm_header.csv", enrich=False)
+    assert (result.added, result.duplicates, result.malformed) == (0, 1, 0)
+    roads = Listen.objects.get(user=user, track__title="Roads")
+    assert roads.listened_at == datetime(2021, 1, 31, 21, 5, tzinfo=UTC)
+
+
+def test_ghan_csv_and_json_keep_musicbrainz_ids_and_do_not_double(db, user):
+    result = import_file(user=user, path=DATA / "ghan.csv", enrich=False)
+    assert result.added == 2
+    roads = Listen.objects.select_related("artist", "track").get(user=user, track__title="Roads")
+    assert str(roads.artist.mbid) == "8f6bd1e4-fbe1-4f50-aa9b-94c450ec0f11"
+    assert str(roads.track.mbid) == "3b1d4bd3-7c8f-4d8f-a2b1-0f8c0f0e2b1a"
+    result = import_file(user=user, path=DATA / "ghan.json", enrich=False)
+    assert (result.added, result.duplicates) == (0, 2)
+    assert Listen.objects.filter(user=user).count() == 2
+
+
+def test_listenbrainz_jsonl_reports_bad_lines_and_imports_the_rest(db, user):
+    result = import_file(user=user, path=DATA / "listens.jsonl", enrich=False)
+    assert result.added == 2
+    assert [r["line"] for r in result.report] == ["line 2", "line 3"]
+    roads = Listen.objects.select_related("track", "album").get(track__title="Roads")
+    assert roads.track.duration == 305
+    assert str(roads.album.mb_release_id) == "76df3287-6cda-33eb-8e9a-044b5e15ffdd"
+    assert roads.source == "listenbrainz"
+
+
+def test_listenbrainz_zip_and_json_array(db, user, tmp_path):
+    lines = (DATA / "listens.jsonl").read_text().splitlines()
+    path = tmp_path / "listenbrainz_me_1.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("user.json", json.dumps({"user_name": "me"}))
+        z.writestr("listens/2021/1.jsonl", "\n".join(lines) + "\n")
+        z.writestr("feedback.jsonl", "")
+    assert detect_format(path) == "listenbrainz_zip"
+    result = import_file(user=user, path=path, enrich=False)
+    assert result.added == 2
+    assert result.report[0]["line"] == "listens/2021/1.jsonl line 2"
+    array = tmp_path / "listens.json"
+    array.write_text(json.dumps([json.loads(lines[0]), json.loads(lines[3])]))
+    assert detect_format(array) == "listenbrainz_json"
+    result = import_file(user=user, path=array, enrich=False)
+    assert (result.added, result.duplicates) == (0, 2)
+
+
+def test_rows_already_present_from_another_source_are_not_doubled(db, user, add_listens):
+    # Last.fm scrobbled it 4 s later than Spotify's computed start: the cross-source window.
+    add_listens(
+        user,
+        [
+            (
+                "Radiohead",
+                "Paranoid Android",
+                "OK Computer",
+                datetime(2021, 3, 1, 12, 0, 4, tzinfo=UTC),
+            )
+        ],
+        source="lastfm",
+    )
+    result = import_file(user=user, path=DATA / "Streaming_History_Audio_2021.json", enrich=False)
+    assert (result.added, result.duplicates) == (1, 1)
+    assert Listen.objects.filter(user=user).count() == 2
+
+
+def _spotify_file(path: Path, n: int, *, bad_every: int = 0) -> Path:
+    rows = []
+    for i in range(n):
+        if bad_every and i % bad_every == 0:
+            rows.append({"ts": "nope", "ms_played": 100000, "master_metadata_track_name": "x"})
+            continue
+        rows.append(
+            {
+                "ts": datetime.fromtimestamp(1600000000 + i * 200, UTC).isoformat(),
+                "ms_played": 180000,
+                "master_metadata_track_name": f"Song {i % 300}",
+                "master_metadata_album_artist_name": f"Artist {i % 40}",
+                "master_metadata_album_album_name": f"Album {i % 90}",
+                "spotify_track_uri": f"spotify:track:{i}",
+                "episode_name": None,
+            }
+        )
+    path.write_text(json.dumps(rows))
+    return path
+
+
+def test_interrupted_import_resumes_from_the_job_state(db, user, tmp_path, monkeypatch):
+    import tracking.imports as imports
+
+    monkeypatch.setattr(imports, "BATCH", 100)
+    path = _spotify_file(tmp_path / "Streaming_History_Audio_big.json", 450, bad_every=50)
+    job = start_import(user=user, path=path)
+    calls = {"n": 0}
+
+    def stop_after_two(position, result):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # the worker died mid-file
+
+    with pytest.raises(KeyboardInterrupt):
+        import_file(user=user, path=path, job=job, on_batch=stop_after_two, enrich=False)
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING
+    assert job.state["rows"] > 0
+    done_before = Listen.objects.filter(user=user).count()
+    assert 0 < done_before < 441
+    result = import_file(user=user, path=path, job=job, enrich=False)
+    job.refresh_from_db()
+    assert Listen.objects.filter(user=user).count() == 441
+    assert result.added == 441  # counts carried over from the first run
+    assert result.duplicates == 0  # resumed past what was done, not re-read
+    assert result.malformed == 9 and len(job.report) == 9
+    assert job.status == Job.Status.DONE and job.added == 441 and job.skipped == 9
+    # Running the finished file again adds nothing.
+    again = import_file(user=user, path=path, enrich=False)
+    assert (again.added, again.duplicates) == (0, 441)
+
+
+def test_import_command_shows_summary_and_report(db, user, capsys):
+    call_command("import_listens", "--user", "alice", "--no-enrich", str(DATA / "lastfm.csv"))
+    out = capsys.readouterr().out
+    assert "3 added" in out and "2 malformed" in out
+    assert "line 3:" in out
+    assert Job.objects.get(user=user, kind="import").status == "done"
+
+
+def test_import_command_rejects_unknown_user_and_files(db, user, tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--user"):
+        call_command("import_listens", "--user", "nobody", str(DATA / "lastfm.csv"))
+    junk = tmp_path / "junk.txt"
+    junk.write_text("hello")
+    with pytest.raises(CommandError, match="not a file we can import"):
+        call_command("import_listens", "--user", "alice", str(junk))
+
+
+def test_settings_upload_runs_the_import_as_a_job(
+    auth_client, user, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.DATA_DIR = tmp_path
+    content = (DATA / "Streaming_History_Audio_2021.json").read_bytes()
+    upload = SimpleUploadedFile("Streaming_History_Audio_2021.json", content, "application/json")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.post("/settings/imports/upload/", {"file": upload})
+    assert response.status_code == 302
+    job = Job.objects.get(user=user, kind="import")
+    assert job.status == "done" and job.added == 2 and job.skipped == 3
+    assert "1 under 30 s" in job.message and "1 podcast" in job.message
+    assert not list((tmp_path / "uploads").iterdir())  # removed once imported
+    page = auth_client.get("/settings/")
+    assert b"Import and export your history" in page.content
+    assert b"item 4" in page.content
+
+
+def test_settings_upload_refuses_wrong_types(auth_client, user, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    bad = SimpleUploadedFile("photo.png", b"\x89PNG....", "image/png")
+    response = auth_client.post("/settings/imports/upload/", {"file": bad}, follow=True)
+    assert b"only .json, .jsonl, .csv and .zip" in response.content
+    fake = SimpleUploadedFile("x.json", b'{"hello": 1}', "application/json")
+    response = auth_client.post("/settings/imports/upload/", {"file": fake}, follow=True)
+    assert b"not a ListenBrainz listen" in response.content
+    assert not Job.objects.filter(user=user).exists()
+
+
+def test_settings_upload_refuses_files_over_the_limit(auth_client, user, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    settings.MUSICTRACKER = {**settings.MUSICTRACKER, "imports": {"max_upload_mb": 0.00001}}
+    upload = SimpleUploadedFile("a.csv", b"x" * 100, "text/csv")
+    response = auth_client.post("/settings/imports/upload/", {"file": upload}, follow=True)
+    assert b"larger than the limit" in response.content
+
+
+def test_export_then_import_into_an_empty_install_gives_the_same_listens(
+    db, user, make_user, add_listens, tmp_path
+):
+    add_listens(
+        user,
+        [
+            (
+                "Daft Punk feat. Pharrell Williams",
+                "Get Lucky",
+                "Random Access Memories",
+                datetime(2021, 5, 1, 10, 0, 0, 250000, tzinfo=UTC),
+                248,
+            ),
+            (
+                "Simon & Garfunkel",
+                "The Boxer",
+                "Bridge over Troubled Water",
+                datetime(2021, 5, 1, 10, 5, tzinfo=UTC),
+            ),
+            ("Björk", "Jóga", "", datetime(2021, 5, 2, 23, 59, 59, tzinfo=UTC), 305),
+        ],
+        source="lastfm",
+    )
+    Listen.objects.filter(user=user, track__title="Jóga").update(source_id="abc-1")
+    before = _listens(user)
+    for fmt in ("csv", "jsonl"):
+        out = tmp_path / f"export.{fmt}"
+        call_command("export_listens", "--user", user.username, "--format", fmt, str(out))
+        # "An empty install": wipe the listens and the catalogue, then import the file back.
+        from collection.models import Album, Artist, Track
+
+        Listen.objects.all().delete()
+        Track.objects.all().delete()
+        Album.objects.all().delete()
+        Artist.objects.all().delete()
+        fresh = make_user(f"fresh-{fmt}")
+        result = import_file(user=fresh, path=out, enrich=False)
+        assert result.added == 3 and result.malformed == 0
+        assert _listens(fresh) == before
+        got = Listen.objects.select_related("track").get(user=fresh, track__title="Get Lucky")
+        assert got.track.duration == 248
+        assert Listen.objects.get(user=fresh, track__title="Jóga").source_id == "abc-1"
+        user = fresh
+        before = _listens(fresh)
+
+
+def test_export_jsonl_carries_musicbrainz_ids(db, user, tmp_path):
+    import_file(user=user, path=DATA / "listens.jsonl", enrich=False)
+    out = io.StringIO()
+    call_command("export_listens", "--user", "alice", "--format", "jsonl", "-", stdout=out)
+    first = json.loads(out.getvalue().splitlines()[0])
+    info = first["track_metadata"]["additional_info"]
+    assert first["listened_at"] == 1612127100
+    assert info["recording_mbid"] == "3b1d4bd3-7c8f-4d8f-a2b1-0f8c0f0e2b1a"
+    assert info["release_mbid"] == "76df3287-6cda-33eb-8e9a-044b5e15ffdd"
+    assert info["artist_mbids"] == ["8f6bd1e4-fbe1-4f50-aa9b-94c450ec0f11"]
+
+
+def test_zip_of_spotify_history(db, user, tmp_path):
+    path = tmp_path / "my_spotify_data.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.write(
+            DATA / "Streaming_History_Audio_2021.json",
+            "Spotify Extended Streaming History/Streaming_History_Audio_2021.json",
+        )
+    result = import_file(user=user, path=path, enrich=False)
+    assert result.added == 2 and result.podcasts == 1
+    shutil.rmtree(tmp_path, ignore_errors=True)
