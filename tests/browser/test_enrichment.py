@@ -34,7 +34,7 @@ def test_choose_another_cover_on_the_album_page(signed_in, live_server, shot):
     )
     services.refresh_best(album=album)
     page.goto(f"{live_server.url}/collection/albums/{album.pk}/")
-    header_img = page.locator(".detail-head img")
+    header_img = page.locator(".hero-art img")
     assert header_img.get_attribute("src") == first.url
     page.get_by_text("Change picture").click()
     page.locator(f'input[name="image"][value="{second.pk}"]').check()
@@ -42,7 +42,7 @@ def test_choose_another_cover_on_the_album_page(signed_in, live_server, shot):
     page.get_by_role("button", name="Use this picture").click()
     page.wait_for_load_state()
     assert page.get_by_text("Picture updated.").is_visible()
-    assert page.locator(".detail-head img").get_attribute("src") == second.url
+    assert page.locator(".hero-art img").get_attribute("src") == second.url
     album.refresh_from_db()
     assert album.cover_url == second.url
 
@@ -51,12 +51,12 @@ def test_paste_a_url_for_an_artist(signed_in, live_server):
     page = signed_in
     artist, _ = _album()
     page.goto(f"{live_server.url}/collection/artists/{artist.pk}/")
-    assert page.locator(".detail-head .placeholder-art").is_visible()  # initials, no picture yet
+    assert page.locator(".hero-art .placeholder-art").is_visible()  # initials, no picture yet
     page.get_by_text("Change picture").click()
     page.get_by_label("Or paste an image URL").fill(f"{live_server.url}/static/img/icon.svg?p")
     page.get_by_role("button", name="Use this picture").click()
     page.wait_for_load_state()
-    assert page.locator(".detail-head img").get_attribute("src").endswith("icon.svg?p")
+    assert page.locator(".hero-art img").get_attribute("src").endswith("icon.svg?p")
 
 
 def test_regenerate_notes_on_the_album_page(signed_in, live_server, fake_ai, shot):
