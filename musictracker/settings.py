@@ -184,9 +184,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SETTINGS_SECTIONS: list[str] = [
     "tracking.views.lastfm_settings_section",
     "musictracker.sections.health",
-    "enrichment.settings_section.section",
     "musictracker.tokens.section",
     "tracking.import_views.section",
+    "enrichment.settings_section.section",
 ]
 
 WORKER = MUSICTRACKER["worker"]
