@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from collection import merge
+from collection import discogs_sync, merge
 from collection.models import (
     Album,
     AlbumArtist,
@@ -33,6 +33,39 @@ def _merge_action(merge_fn, noun):
 
     action.__name__ = f"merge_{noun}"
     return action
+
+
+@admin.action(description=_("Split the Discogs copies into a new album (undo a wrong merge)"))
+def split_album_copies(modeladmin, request, queryset):
+    made = []
+    for album in queryset:
+        copies = list(CollectionItem.objects.filter(album=album).select_related("album"))
+        if copies:
+            made.append(discogs_sync.split_copies(copies))
+    if not made:
+        modeladmin.message_user(request, _("None of them has Discogs copies."), messages.WARNING)
+        return
+    modeladmin.message_user(
+        request,
+        _("%(n)d new album(s) made; their tracklists are fetched at the next sync.")
+        % {"n": len(made)},
+        messages.SUCCESS,
+    )
+
+
+@admin.action(description=_("Move to an album of their own (undo a wrong merge)"))
+def split_item_copies(modeladmin, request, queryset):
+    by_album: dict[int, list] = {}
+    for item in queryset.select_related("album"):
+        by_album.setdefault(item.album_id, []).append(item)
+    for items in by_album.values():
+        discogs_sync.split_copies(items)
+    modeladmin.message_user(
+        request,
+        _("%(n)d new album(s) made; their tracklists are fetched at the next sync.")
+        % {"n": len(by_album)},
+        messages.SUCCESS,
+    )
 
 
 class AliasInline(admin.TabularInline):
@@ -99,7 +132,7 @@ class AlbumAdmin(admin.ModelAdmin):
     list_filter = ["year", "created_at"]
     readonly_fields = ["match_key", "search_key", "created_at"]
     inlines = [AlbumArtistInline, AlbumTrackInline, AlbumImageInline, AlbumMetadataInline]
-    actions = [_merge_action(merge.merge_albums, "albums")]
+    actions = [_merge_action(merge.merge_albums, "albums"), split_album_copies]
 
 
 class TrackArtistInline(admin.TabularInline):
@@ -143,8 +176,10 @@ class CollectionItemAdmin(admin.ModelAdmin):
     list_display = ["album", "user", "support", "label", "catalogue_number", "folder", "added_at"]
     list_filter = ["support", "folder"]
     search_fields = ["album__title", "album__artist_credit", "label", "catalogue_number"]
-    raw_id_fields = ["album"]
+    raw_id_fields = ["album"]  # the album a copy belongs to can be corrected here
     list_select_related = ["album", "user"]
+    readonly_fields = ["discogs_release_id", "discogs_instance_id", "synced_at"]
+    actions = [split_item_copies]
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -82,11 +82,14 @@ def _edition_words() -> frozenset[str]:
 
 
 def _is_edition(group: str, words: frozenset[str]) -> bool:
-    tokens = [t for t in re.split(r"[\s/,;:.\-]+", name_key(group)) if t]
+    # "collector's" counts as "collector"
+    tokens = [t.removesuffix("'s") for t in re.split(r"[\s/,;:.\-]+", name_key(group)) if t]
     if not tokens:
         return False
     has_edition_word = any(t in words for t in tokens)
-    return has_edition_word and all(
+    # "(2019 Mix)", "- 2009 Version": a year with a filler word is an edition too.
+    dated = any(_YEAR.match(t) for t in tokens) and any(t in _FILLER for t in tokens)
+    return (has_edition_word or dated) and all(
         t in words
         or t in _FILLER
         or _YEAR.match(t)

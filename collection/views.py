@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from collection import queries
+from collection import discogs_sync, queries
 from collection.charts import month_bars
 from collection.forms import CollectionFilterForm
 from collection.models import Album, Artist
@@ -97,3 +99,35 @@ def search(request: HttpRequest) -> HttpResponse:
     if suggest:
         return render(request, "collection/_search_suggest.html", {"results": results, "q": q})
     return render(request, "collection/search.html", {"results": results, "q": q})
+
+
+def discogs_settings_section(request) -> dict:
+    """The Discogs section of Settings (musictracker.settings.SETTINGS_SECTIONS)."""
+    return {"template": "settings/_discogs.html", **discogs_sync.panel_state(request.user)}
+
+
+@require_http_methods(["GET", "POST"])
+def discogs_sync_view(request):
+    """GET: the Discogs panel (htmx loads it into Settings and Collection). POST: queue a sync
+    (or resume the unfinished one) and show its progress; without htmx, go back where the
+    button was."""
+    if request.method == "POST":
+        if not discogs_sync.missing_settings(request.profile):
+            job, start = discogs_sync.queue_sync(request.user)
+            if start:
+                transaction.on_commit(lambda: _queue("collection.tasks.sync_discogs", job.pk))
+        if not request.htmx:
+            back = request.POST.get("next", "")
+            if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
+                back = "collection:collection-list"
+            return redirect(back)
+    elif not request.htmx:
+        return redirect("settings")
+    context = {"discogs": discogs_sync.panel_state(request.user)}
+    return render(request, "collection/_discogs_sync.html", context)
+
+
+def _queue(func: str, *args) -> None:
+    from django_q.tasks import async_task
+
+    async_task(func, *args)

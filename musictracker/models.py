@@ -104,6 +104,14 @@ class Job(models.Model):
 
     @property
     def eta(self) -> timedelta | None:
+        if not self.is_active:
+            return None
+        if "eta_seconds" in self.state and "eta_at" in self.state:
+            # A job that knows better (the Discogs sync counts its rate-limit waits) says so.
+            from datetime import datetime
+
+            since = (timezone.now() - datetime.fromisoformat(self.state["eta_at"])).total_seconds()
+            return timedelta(seconds=max(0, int(self.state["eta_seconds"] - since)))
         rate = self.rate
         if not rate or not self.total or not self.is_active:
             return None

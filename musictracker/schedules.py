@@ -36,6 +36,12 @@ def schedules() -> list[dict]:
             "func": "enrichment.tasks.enrich_backlog",
             "minutes": int(config.get("enrichment.backlog_minutes", 10)),
         },
+        # Syncs the Discogs collection of every user with a Discogs username, once a day.
+        {
+            "name": "discogs sync",
+            "func": "collection.tasks.sync_discogs_all",
+            "cron": config.get("discogs.sync_cron") or "17 4 * * *",
+        },
         # A compressed copy of the database in data/backups/, keeping backups.keep of them.
         {
             "name": "daily backup",

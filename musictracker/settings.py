@@ -183,6 +183,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Sections that apps add to the Settings page, in order (see musictracker.views.settings_sections).
 SETTINGS_SECTIONS: list[str] = [
     "tracking.views.lastfm_settings_section",
+    "collection.views.discogs_settings_section",
     "musictracker.sections.health",
     "musictracker.tokens.section",
     "tracking.import_views.section",

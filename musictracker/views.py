@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from musictracker import config
@@ -20,9 +21,17 @@ from musictracker.models import Job, Profile
 
 # Services whose keys live in the configuration; Settings says which are missing and how to set them.
 SERVICES = [
-    ("Last.fm", ["lastfm.api_key", "lastfm.api_secret"], _("live tracking and history import")),
-    ("Spotify", ["spotify.client_id", "spotify.client_secret"], _("artist pictures and covers")),
-    ("AI", ["ai.api_key", "ai.product_id"], _("album notes and listening portraits")),
+    (
+        "Last.fm",
+        ["lastfm.api_key", "lastfm.api_secret"],
+        gettext_lazy("live tracking and history import"),
+    ),
+    (
+        "Spotify",
+        ["spotify.client_id", "spotify.client_secret"],
+        gettext_lazy("artist pictures and covers"),
+    ),
+    ("AI", ["ai.api_key", "ai.product_id"], gettext_lazy("album notes and listening portraits")),
 ]
 
 
@@ -83,6 +92,30 @@ def home(request):
     return redirect("tracking:journal")
 
 
+def _fieldsets(form) -> list[dict]:
+    """The account form in three groups, so the page reads as Last.fm, Discogs, preferences."""
+    groups = [
+        (_("Last.fm"), _("Your username there: your plays are read from it."), ["lastfm_username"]),
+        (
+            _("Discogs"),
+            _("Your collection is synced from this account; the token is never shown again."),
+            ["discogs_username", "discogs_token", "clear_discogs_token"],
+        ),
+        (_("Preferences"), "", ["time_zone", "language"]),
+    ]
+    shown = set(form.fields)
+    if not form.instance.discogs_token:
+        shown.discard("clear_discogs_token")  # nothing saved, nothing to remove
+    return [
+        {
+            "legend": legend,
+            "help": help_text,
+            "fields": [form[n] for n in names if n in shown],
+        }
+        for legend, help_text, names in groups
+    ]
+
+
 @require_http_methods(["GET", "POST"])
 def settings_page(request):
     profile = request.profile
@@ -101,6 +134,8 @@ def settings_page(request):
         return redirect("settings")
     context = {
         "form": form,
+        "fieldsets": _fieldsets(form),
+        "masked_token": config.mask(profile.discogs_token),
         "services": service_states(),
         "profile": profile,
         "sections": settings_sections(request),

@@ -47,6 +47,15 @@ def import_listens_file(job_id: int) -> str:
     return result.summary()
 
 
+def learn_durations(durations: dict[int, int]) -> str:
+    """Queued by the Discogs sync when a tracklist gives tracks their first duration: their
+    stored listens move from "unknown duration" to seconds in the rollups."""
+    from tracking import rollups
+
+    rollups.learn_durations({int(k): int(v) for k, v in durations.items()})
+    return f"durations of {len(durations)} tracks learnt"
+
+
 def write_ai_review(review_id: int, kind: str, first: str, last: str) -> str:
     """Write (or rewrite) the AI portrait of one period from its statistics."""
     from datetime import date

@@ -1,30 +1,285 @@
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import UTC, date, timedelta
+from urllib.parse import quote
 
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
-from tracking.models import Listen
+from collection.catalogue import ListenRecord
+from collection.models import Album, Artist, Track
+from tracking import queries
+from tracking.forms import ConfirmForm, ManualListenForm
+from tracking.listens import delete_listens, ingest
+from tracking.loved import set_loved
+from tracking.models import Listen, Source
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+FILTER_KEYS = ("from", "to", "artist", "artist_name", "album", "loved")
+
+
+def _tz(request):
+    return request.profile.tzinfo
+
+
+def _parse_day(raw: str, label: str) -> date:
+    try:
+        if not _DAY.fullmatch(raw.strip()):
+            raise ValueError(raw)
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise queries.BadParameter(
+            _("“%(value)s” is not a date for “%(label)s”: use YYYY-MM-DD.")
+            % {"value": raw[:40], "label": label}
+        )
+
+
+def _parse_id(raw: str, label: str) -> int:
+    if not raw.strip().isdigit():
+        raise queries.BadParameter(
+            _("“%(value)s” is not a valid %(label)s id.") % {"value": raw[:40], "label": label}
+        )
+    return int(raw)
+
+
+def _filters(request) -> tuple[queries.JournalFilters, dict]:
+    """The filters of the URL, and what they name (for the chips). Raises BadParameter."""
+    get = request.GET
+    start = _parse_day(get["from"], _("from")) if get.get("from", "").strip() else None
+    end = _parse_day(get["to"], _("to")) if get.get("to", "").strip() else None
+    if start and end and start > end:
+        raise queries.BadParameter(_("The start date is after the end date."))
+    named: dict = {}
+    artist_id = album_id = None
+    if get.get("artist_name", "").strip():  # typed in the filter form
+        named["artist"] = queries.artist_named(get["artist_name"])
+        if named["artist"] is None:
+            raise queries.BadParameter(
+                _("No artist called “%(name)s” in the catalogue.")
+                % {"name": get["artist_name"][:80]}
+            )
+        artist_id = named["artist"].pk
+    elif get.get("artist", "").strip():
+        artist_id = _parse_id(get["artist"], _("artist"))
+        named["artist"] = Artist.objects.filter(pk=artist_id).first()
+        if named["artist"] is None:
+            raise queries.BadParameter(_("There is no artist with id %(id)s.") % {"id": artist_id})
+    if get.get("album", "").strip():
+        album_id = _parse_id(get["album"], _("album"))
+        named["album"] = Album.objects.filter(pk=album_id).first()
+        if named["album"] is None:
+            raise queries.BadParameter(_("There is no album with id %(id)s.") % {"id": album_id})
+    loved = get.get("loved") in {"1", "on", "true"}
+    filters = queries.JournalFilters(
+        start=start, end=end, artist_id=artist_id, album_id=album_id, loved=loved
+    )
+    return filters, named
+
+
+def _prefix(name: str) -> str:
+    """The URL of `name` up to its id, to build many row links without a reverse() per row."""
+    url = reverse(name, args=[987654321])
+    return url[: url.index("987654321")]
+
+
+def _url_prefixes() -> dict:
+    return {
+        "artist": _prefix("collection:artist-detail"),
+        "album": _prefix("collection:album-detail"),
+        "listen": _prefix("tracking:listen-delete"),
+        "track": _prefix("tracking:track-love"),
+        "timeline": reverse("tracking:timeline"),
+    }
+
+
+def _row_context(request) -> dict:
+    here = request.get_full_path()
+    return {"urls": _url_prefixes(), "here": here, "here_q": quote(here, safe="")}
+
+
+def _query_string(request, **changes) -> str:
+    params = {k: request.GET[k] for k in FILTER_KEYS if request.GET.get(k)}
+    params.update({k: v for k, v in changes.items() if v is not None})
+    return urlencode(params)
 
 
 @require_GET
 def journal(request):
-    listens = list(
-        Listen.objects.filter(user=request.user)
-        .select_related("track", "artist", "album")
-        .order_by("-listened_at")[:50]
+    tz = _tz(request)
+    error = None
+    try:
+        filters, named = _filters(request)
+        raw_cursor = request.GET.get("cursor", "")
+        cursor = queries.Cursor.decode(raw_cursor) if raw_cursor else None
+    except queries.BadParameter as exc:
+        error, filters, named, cursor = str(exc), queries.JournalFilters(), {}, None
+        if str(exc) == "malformed cursor":
+            error = _("This page link is damaged; showing your latest listens instead.")
+    base_qs = _query_string(request)
+    if request.GET.get("part") == "summary" and not error:
+        summary = queries.journal_summary(request.user, tz=tz, filters=filters)
+        context = {"summary": summary, "filters": filters, "base_qs": base_qs}
+        context["is_filtered"] = not filters.is_empty
+        return render(request, "tracking/journal.html#journal-summary", context)
+    page = queries.journal_page(request.user, tz=tz, filters=filters, cursor=cursor)
+    context = {
+        "page": page,
+        "filters": filters,
+        "named": named,
+        "error": error,
+        "cursor": cursor,
+        "base_qs": base_qs,
+        "next_qs": _query_string(request, cursor=page.next_cursor) if page.next_cursor else "",
+        "past_end": cursor is not None and not page.count,
+        "is_filtered": not filters.is_empty,
+        **_row_context(request),
+    }
+    if request.htmx and cursor is not None and not error:
+        return render(request, "tracking/journal.html#journal-page", context)
+    # A summary from rollups alone is cheap; others read listens (an artist's, or a range's
+    # partial months), so the page asks for them separately (htmx, or ?summary=1 without JS).
+    if queries.summary_is_cheap(filters) or request.GET.get("summary") == "1":
+        context["summary"] = queries.journal_summary(request.user, tz=tz, filters=filters)
+    context["now_playing"] = queries.now_playing(request.user, now=timezone.now())
+    return render(request, "tracking/journal.html", context, status=400 if error else 200)
+
+
+def _now_initial(tz) -> dict:
+    now = timezone.now().astimezone(tz)
+    return {"date": now.date().isoformat(), "time": now.strftime("%H:%M")}
+
+
+@require_GET
+def now_playing(request):
+    playing = queries.now_playing(request.user, now=timezone.now())
+    return render(request, "tracking/journal.html#now-playing", {"now_playing": playing})
+
+
+@require_POST
+def love(request, track_id: int):
+    track = get_object_or_404(Track, pk=track_id)
+    loved = request.POST.get("loved") == "1"
+    result = set_loved(user=request.user, track_id=track.pk, loved=loved)
+    if request.htmx:
+        context = {
+            "track_id": track.pk,
+            "is_loved": result.loved,
+            "love_result": result,
+            "urls": _url_prefixes(),
+            "here": _safe_next(request),
+        }
+        return render(request, "tracking/journal.html#love-button", context)
+    if result.sent_to_lastfm:
+        messages.success(request, _("Saved, and sent to Last.fm."))
+    else:
+        messages.success(request, _("Saved (kept locally: Last.fm is not connected)."))
+    return redirect(_safe_next(request))
+
+
+def _safe_next(request) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return nxt
+    return reverse("tracking:journal")
+
+
+@require_http_methods(["GET", "POST"])
+def listen_add(request):
+    tz = _tz(request)
+    form = ManualListenForm(request.POST or None, tz=tz, initial=_now_initial(tz))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        record = ListenRecord(
+            artist=data["artist"].strip(),
+            track=data["track"].strip(),
+            album=data["album"].strip(),
+            listened_at=data["listened_at"].astimezone(UTC),
+            source=Source.MANUAL,
+        )
+        result = ingest(request.user, [record])
+        if result.added:
+            messages.success(request, _("Listen added."))
+        else:
+            messages.info(request, _("That listen was already in your journal."))
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("tracking:journal"))
+        return redirect("tracking:journal")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "tracking/listen_add.html", {"form": form}, status=status)
+
+
+@require_GET
+def listen_detail(request, pk: int):
+    """What a Journal row shows when opened: the album's note, links out, filters, delete."""
+    rows = queries.load_rows(request.user, [pk])
+    if not rows:
+        raise Http404(_("No such listen in your journal."))
+    template = "tracking/listen_detail.html"
+    if request.htmx:
+        template += "#listen-detail"
+    return render(request, template, {"row": rows[0]})
+
+
+@require_http_methods(["GET", "POST"])
+def listen_delete(request, pk: int):
+    listen = (
+        Listen.objects.filter(pk=pk, user=request.user)
+        .select_related("track", "album", "artist")
+        .first()
     )
-    return render(request, "tracking/journal.html", {"listens": listens})
+    if listen is None:
+        raise Http404(_("No such listen in your journal."))
+    if request.method == "POST" and ConfirmForm(request.POST).is_valid():
+        delete_listens(request.user, [listen.pk])
+        if request.htmx:
+            return HttpResponse("")  # the row disappears in place
+        messages.success(request, _("Listen deleted."))
+        return redirect(_safe_next(request))
+    return render(
+        request, "tracking/listen_delete.html", {"listen": listen, "next": _safe_next(request)}
+    )
+
+
+# --- Timeline -----------------------------------------------------------------------------
 
 
 @require_GET
 def timeline(request):
-    return render(request, "tracking/timeline.html", {})
+    tz = _tz(request)
+    today = timezone.now().astimezone(tz).date()
+    error = None
+    raw = request.GET.get("date", "").strip()
+    try:
+        day = _parse_day(raw, _("date")) if raw else today
+    except queries.BadParameter as exc:
+        error, day = str(exc), today
+    view = "week" if request.GET.get("view") == "week" else "day"
+    context = {"day": day, "today": today, "view": view, "error": error}
+    if view == "week":
+        first = day - timedelta(days=day.weekday())
+        context.update(
+            week=queries.week_heat(request.user, first=first),
+            prev_day=first - timedelta(days=7),
+            next_day=first + timedelta(days=7),
+            hours=range(24),
+        )
+    else:
+        context.update(
+            timeline=queries.day_timeline(request.user, tz=tz, day=day),
+            prev_day=day - timedelta(days=1),
+            next_day=day + timedelta(days=1),
+        )
+    return render(request, "tracking/timeline.html", context, status=400 if error else 200)
 
 
 @require_GET
