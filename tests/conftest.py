@@ -29,6 +29,10 @@ def _isolated_settings(settings, tmp_path):
         "coverartarchive": {**settings.MUSICTRACKER["coverartarchive"], "base_url": offline},
         "musicbrainz": {**settings.MUSICTRACKER["musicbrainz"], "base_url": offline},
     }
+    # Metrics are buffered per process: a test must not see what earlier tests counted.
+    from musictracker import metrics
+
+    metrics._pending.clear()
     yield
     FirstRunMiddleware.has_users = False
 
