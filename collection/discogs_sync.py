@@ -262,7 +262,9 @@ def missing_settings(profile: Profile) -> str:
 def current_job(user) -> Job | None:
     """The user's latest Discogs sync job, with a job stuck "running" marked interrupted."""
     job = Job.objects.filter(user=user, kind=Job.Kind.DISCOGS_SYNC).order_by("-pk").first()
-    stale = job and (timezone.now() - job.updated_at).total_seconds() > STALE_AFTER
+    stale = job and (
+        job.is_orphaned or (timezone.now() - job.updated_at).total_seconds() > STALE_AFTER
+    )
     if job and job.is_active and stale:
         job.status = Job.Status.INTERRUPTED
         job.message = _("The sync stopped without finishing; it resumes at the next run.")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
+import socket
 from datetime import timedelta
 
 from django.conf import settings
@@ -41,6 +43,13 @@ class Profile(models.Model):
         return zone(self.time_zone)
 
 
+_HOST = socket.gethostname()
+
+
+def _this_process() -> str:
+    return f"{_HOST}:{os.getpid()}"
+
+
 class Job(models.Model):
     """A long piece of work (backfill, sync, import) whose progress pages poll and which resumes."""
 
@@ -76,12 +85,40 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # "host:pid" of the process running the job, so a job whose worker was killed is known as
+    # interrupted at once (on the same machine) instead of looking busy until a timeout.
+    runner = models.CharField(max_length=120, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "kind", "-created_at"])]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        if self.status == self.Status.RUNNING and (not self.runner or self.is_orphaned):
+            self.runner = _this_process()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "runner"}
+        super().save(*args, **kwargs)
+
+    @property
+    def is_orphaned(self) -> bool:
+        """Running, but the process that ran it on this machine is gone (killed, crashed)."""
+        if self.status != self.Status.RUNNING or not self.runner:
+            return False
+        host, _, pid = self.runner.rpartition(":")
+        if host != _HOST or not pid.isdigit():
+            return False
+        if int(pid) == os.getpid():
+            return False
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
 
     @property
     def is_active(self) -> bool:

@@ -30,6 +30,12 @@ def schedules() -> list[dict]:
         },
         # Reports the worker's heartbeat, so /healthz can tell a dead worker.
         {"name": "worker heartbeat", "func": "musictracker.tasks.heartbeat", "minutes": 1},
+        # Pictures and AI notes still missing, a small batch at a time (misses wait their turn).
+        {
+            "name": "enrichment backlog",
+            "func": "enrichment.tasks.enrich_backlog",
+            "minutes": int(config.get("enrichment.backlog_minutes", 10)),
+        },
         # Syncs the Discogs collection of every user with a Discogs username, once a day.
         {
             "name": "discogs sync",

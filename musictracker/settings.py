@@ -187,6 +187,7 @@ SETTINGS_SECTIONS: list[str] = [
     "musictracker.sections.health",
     "musictracker.tokens.section",
     "tracking.import_views.section",
+    "enrichment.settings_section.section",
 ]
 
 WORKER = MUSICTRACKER["worker"]

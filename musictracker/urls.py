@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("tracking.urls")),
     path("collection/", include("collection.urls")),
     path("playlists/", include("playlists.urls")),
+    path("enrichment/", include("enrichment.urls")),
 ]
 
 handler404 = "musictracker.views.not_found"

@@ -20,6 +20,15 @@ def _isolated_settings(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     FirstRunMiddleware.has_users = False
+    # No test reaches the internet: services that need no key point at a closed loopback port
+    # (tests that exercise them point them at their fakes).
+    offline = "http://127.0.0.1:9"
+    settings.MUSICTRACKER = {
+        **settings.MUSICTRACKER,
+        "deezer": {**settings.MUSICTRACKER["deezer"], "base_url": offline},
+        "coverartarchive": {**settings.MUSICTRACKER["coverartarchive"], "base_url": offline},
+        "musicbrainz": {**settings.MUSICTRACKER["musicbrainz"], "base_url": offline},
+    }
     yield
     FirstRunMiddleware.has_users = False
 

@@ -227,3 +227,34 @@ def test_one_batch_costs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(60):
         add_listens(user, rows)
     assert Listen.objects.count() == 400
+
+
+def test_duplicate_checks_read_ranges_not_the_whole_history(user, add_listens):
+    """Regression: ranges joined by OR made SQLite walk every listen of the user per batch."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite query plans")
+    add_listens(
+        user, [(f"A{i % 5}", f"T{i}", "", utc(2020, 1, 1) + timedelta(days=i)) for i in range(300)]
+    )
+    scattered = [
+        (f"A{i % 5}", f"New {i}", "", utc(2020, 1, 1) + timedelta(days=40 * i, hours=3))
+        for i in range(8)
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        add_listens(user, scattered)
+    plans = []
+    with connection.cursor() as cursor:
+        for q in ctx.captured_queries:
+            sql = q["sql"]
+            if sql.startswith("SELECT") and (
+                "tracking_listen" in sql or "tracking_listeningsession" in sql
+            ):
+                cursor.execute("EXPLAIN QUERY PLAN " + sql)
+                plans.append(" ".join(str(r[-1]) for r in cursor.fetchall()))
+    assert plans
+    for plan in plans:
+        # every read of listens or sessions is a bounded range or a seek, never "user_id=?" alone
+        assert not plan.rstrip().endswith("(user_id=?)"), plan

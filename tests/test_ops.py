@@ -297,3 +297,19 @@ def test_settings_shows_health_to_admins_only(client, user, other_user):
     user.save()
     body = client.get("/settings/").content.decode()
     assert "Health of this install" in body and "has never reported" in body
+
+
+def test_a_job_whose_process_died_is_known_as_orphaned(user):
+    import socket
+
+    from musictracker.models import Job
+
+    job = Job.objects.create(user=user, kind=Job.Kind.IMPORT, status=Job.Status.RUNNING)
+    assert job.runner.endswith(f":{os.getpid()}") and not job.is_orphaned
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    Job.objects.filter(pk=job.pk).update(runner=f"{socket.gethostname()}:{dead.pid}")
+    job.refresh_from_db()
+    assert job.is_orphaned
+    job.save()  # a new process taking the job over claims it
+    assert job.runner.endswith(f":{os.getpid()}")

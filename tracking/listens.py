@@ -19,7 +19,6 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Q
 
 from collection.catalogue import Catalogue, ListenRecord, ResolvedListen, resolve
 from musictracker import config, metrics
@@ -73,22 +72,46 @@ def _time_clusters(times: list, gap: timedelta) -> list[tuple]:
 
 
 def _existing(user_id: int, rows: Sequence[ResolvedListen], window: timedelta) -> dict:
-    """Stored listen times per track near the batch's times, from as few range scans as it takes."""
+    """Stored listen times per track near the batch's times.
+
+    One plain range query per cluster of times: SQLite answers a single range on the unique
+    (user, listened_at, track) index, but for ranges joined by OR it falls back to walking every
+    listen of the user through another index, which made each batch slower as history grew.
+    Clusters closer than two days are read as one range (a few extra rows cost less than a
+    query)."""
+    from musictracker.db import adapt_datetime
+
     times = sorted(r.listened_at for r in rows)
-    clusters = _time_clusters(times, timedelta(hours=6))
+    clusters = _time_clusters(times, timedelta(days=2))
     found: dict[int, list] = {}
     track_ids = {r.track_id for r in rows}
-    for i in range(0, len(clusters), 50):
-        q = Q()
-        for start, end in clusters[i : i + 50]:
-            q |= Q(listened_at__gte=start - window, listened_at__lte=end + window)
-        qs = Listen.objects.filter(q, user_id=user_id).values_list("track_id", "listened_at")
-        for track_id, at in qs.iterator(chunk_size=5000):
-            if track_id in track_ids:
-                found.setdefault(track_id, []).append(at)
+    sql = (
+        f"SELECT track_id, listened_at FROM {connection.ops.quote_name(Listen._meta.db_table)}"
+        " WHERE user_id = %s AND listened_at >= %s AND listened_at <= %s"
+    )
+    convert = _datetime_from_db()
+    with connection.cursor() as cursor:
+        for start, end in clusters:
+            cursor.execute(
+                sql, [user_id, adapt_datetime(start - window), adapt_datetime(end + window)]
+            )
+            for track_id, at in cursor.fetchall():
+                if track_id in track_ids:
+                    found.setdefault(track_id, []).append(convert(at))
     for v in found.values():
         v.sort()
     return found
+
+
+def _datetime_from_db():
+    """Raw cursors give SQLite's naive UTC text; PostgreSQL gives aware datetimes."""
+    from datetime import UTC, datetime
+
+    if connection.vendor == "sqlite":
+        return lambda value: (
+            datetime.fromisoformat(value) if isinstance(value, str) else value
+        ).replace(tzinfo=UTC)
+    return lambda value: value
 
 
 def _near(sorted_times: list, at, window: timedelta) -> bool:

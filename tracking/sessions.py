@@ -72,17 +72,24 @@ def _q(field_lo: str, field_hi: str, windows: list[list]) -> Q:
 
 
 def _windows(user_id: int, times: Iterable[datetime]) -> list[list]:
+    """The windows around `times`, widened to the stored sessions they overlap. Sessions never
+    overlap each other, so the ones touching [lo, hi] are those starting inside it plus, at most,
+    the last one starting before lo: two index seeks per window, whatever the history's size
+    (ranges joined by OR, or an open-ended "started before hi", walk every session)."""
     wins = _merge([[t - GAP, t + GAP] for t in times])
     grown = []
-    for i in range(0, len(wins), 200):
-        chunk = wins[i : i + 200]
-        q = Q()
-        for lo, hi in chunk:
-            q |= Q(last_listened_at__gte=lo, started_at__lte=hi)
-        for start, last in ListeningSession.objects.filter(q, user_id=user_id).values_list(
-            "started_at", "last_listened_at"
-        ):
-            grown.append([start, last])
+    sessions = ListeningSession.objects.filter(user_id=user_id)
+    for lo, hi in wins:
+        inside = sessions.filter(started_at__gte=lo, started_at__lte=hi)
+        grown += [list(r) for r in inside.values_list("started_at", "last_listened_at")]
+        before = (
+            sessions.filter(started_at__lt=lo)
+            .order_by("-started_at")
+            .values_list("started_at", "last_listened_at")
+            .first()
+        )
+        if before and before[1] >= lo:
+            grown.append(list(before))
     return _merge(wins + grown)
 
 

@@ -54,9 +54,31 @@ def sized_url(url: str, size: int) -> str:
         # Cover Art Archive serves 250/500/1200 px thumbnails beside the original.
         step = 250 if size <= 125 else 500 if size <= 250 else 1200
         return url.rsplit(".", 1)[0] + f"-{step}.jpg"
+    if "i.scdn.co/image/" in url:
+        return _spotify_sized(url, size)
     if "dzcdn.net" in url or "api.deezer.com" in url:
         px = 250 if size <= 125 else 500 if size <= 250 else 1000
         return url.replace("1000x1000", f"{px}x{px}").replace("500x500", f"{px}x{px}")
+    return url
+
+
+# Spotify's image ids start with a 16-character prefix naming the size; the rest is the picture.
+# Album covers: 640 / 300 / 64 px; artist pictures: 640 / 320 / 160 px.
+_SPOTIFY_SIZES = [
+    {"ab67616d0000b273": 640, "ab67616d00001e02": 300, "ab67616d00004851": 64},
+    {"ab6761610000e5eb": 640, "ab67616100005174": 320, "ab6761610000f178": 160},
+]
+
+
+def _spotify_sized(url: str, size: int) -> str:
+    """The smallest Spotify variant at least `size` px (the largest when none is)."""
+    head, _, image_id = url.rpartition("/")
+    prefix = image_id[:16]
+    for family in _SPOTIFY_SIZES:
+        if prefix in family:
+            fitting = [(px, p) for p, px in family.items() if px >= size]
+            px, best = min(fitting) if fitting else max((px, p) for p, px in family.items())
+            return f"{head}/{best}{image_id[16:]}"
     return url
 
 
