@@ -74,11 +74,19 @@ def me(request):
 
 
 def _register() -> None:
+    from collection.api import router as collection_router
+    from collection.api import search_router
+    from playlists.api import router as playlists_router
+    from tracking.api import analytics as analytics_router
     from tracking.api import history as history_router
     from tracking.api import router as tracking_router
 
     api.add_router("/", tracking_router)
     api.add_router("/history", history_router)
+    api.add_router("/collection", collection_router)
+    api.add_router("/", search_router)
+    api.add_router("/", analytics_router)
+    api.add_router("/playlists", playlists_router)
 
 
 _register()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from datetime import datetime
+from typing import Literal
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -14,16 +16,21 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 from pydantic import Field, field_validator
 
-from musictracker.models import Job
+from musictracker.models import Job, Profile
+from musictracker.timezones import UTC, day_bounds
 from tracking import exports, services
-from tracking.history_api import CursorError, listens_page
-from tracking.models import TrackerStatus
+from tracking import queries as journal_queries
+from tracking import stats as stats_mod
+from tracking.history_api import PAGE_FIELDS, CursorError, listens_page
+from tracking.models import Listen, LovedTrack, TrackerStatus
 from tracking.schemas import (
+    AnalyticsOut,
     ErrorOut,
     JobDetailOut,
     JobOut,
     JobPage,
     ListenPage,
+    TimelineOut,
     TrackerStatusOut,
 )
 from tracking.uploads import UploadError, queue_import, save_upload
@@ -32,6 +39,7 @@ from tracking.uploads import UploadError, queue_import, save_upload
 ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 503: ErrorOut}
 router = Router(tags=["services"])
 history = Router(tags=["history"])
+analytics = Router(tags=["analytics"])
 
 
 @router.get(
@@ -184,3 +192,237 @@ def export_response(user, fmt: str) -> StreamingHttpResponse:
         f'attachment; filename="musictracker-{user.username}-{stamp}.{fmt}"'
     )
     return response
+
+
+def _tz(user):
+    profile = Profile.objects.filter(user=user).first()
+    return profile.tzinfo if profile else UTC
+
+
+class TimelineParams(Schema):
+    date: dt.date = Field(..., description="the local day, YYYY-MM-DD")
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _iso_day(cls, value):
+        # pydantic would also take a Unix number ("0"); the schema promises YYYY-MM-DD.
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError("expected a date as YYYY-MM-DD, e.g. 2024-05-01")
+        return value
+
+
+TIMELINE_CAP = 5000  # listens in one day; far above what a day of listening holds
+
+
+@history.get(
+    "/timeline",
+    response={200: TimelineOut, **ERRORS},
+    summary="The listens of one local day (your time zone), by hour",
+)
+def timeline(request, params: Query[TimelineParams]):
+    day = params.date
+    user = request.auth
+    tz = _tz(user)
+    try:
+        day_bounds(day, tz)
+    except (OverflowError, ValueError):  # year 1 or 9999 shifted by the time zone: no listens
+        return {"date": day, "time_zone": str(tz), "listens": 0, "hours": []}
+    # The Journal's day timeline (23, 24 or 25 local hour slots), with each listen in the API's
+    # listen shape: one more query for those rows and one for which tracks are loved.
+    day_line = journal_queries.day_timeline(user, tz=tz, day=day)
+    ids = [listen.pk for slot in day_line.slots for listen in slot.listens][:TIMELINE_CAP]
+    items = _listen_items(user, ids)
+    return {
+        "date": day,
+        "time_zone": str(tz),
+        "listens": day_line.total,
+        "hours": [
+            {
+                "hour": slot.start.hour,
+                "label": slot.label,
+                "start": slot.start.astimezone(UTC),
+                "listens": [items[x.pk] for x in slot.listens if x.pk in items],
+            }
+            for slot in day_line.slots
+        ],
+    }
+
+
+def _listen_items(user, ids: list[int]) -> dict[int, dict]:
+    rows = list(Listen.objects.filter(id__in=ids, user=user).values(*PAGE_FIELDS)) if ids else []
+    loved = set(
+        LovedTrack.objects.filter(
+            user=user, track_id__in={r["track_id"] for r in rows}
+        ).values_list("track_id", flat=True)
+    )
+    return {
+        r["id"]: {
+            "id": r["id"],
+            "listened_at": r["listened_at"],
+            "source": r["source"],
+            "track": {
+                "id": r["track_id"],
+                "title": r["track__title"],
+                "artist_credit": r["track__artist_credit"],
+                "duration": r["track__duration"],
+            },
+            "artist": {"id": r["artist_id"], "name": r["artist__name"]},
+            "album": {"id": r["album_id"], "title": r["album__title"]} if r["album_id"] else None,
+            "loved": r["track_id"] in loved,
+        }
+        for r in rows
+    }
+
+
+PeriodKind = Literal[stats_mod.KINDS]  # type: ignore[valid-type]
+
+
+class PeriodParams(Schema):
+    period: PeriodKind = stats_mod.DEFAULT_KIND
+    year: int | None = Field(None, ge=1900, le=2200, description="for period=year, e.g. 2024")
+    month: str | None = Field(
+        None,
+        pattern=r"^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])$",
+        description="for period=month, e.g. 2024-03",
+    )
+    from_: dt.date | None = Field(None, alias="from", description="custom: first day")
+    to: dt.date | None = Field(None, description="custom: last day (inclusive)")
+
+    @field_validator("from_", "to", mode="before")
+    @classmethod
+    def _iso_day(cls, value):
+        if value is not None and (
+            not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)
+        ):
+            raise ValueError("expected a date as YYYY-MM-DD, e.g. 2024-05-01")
+        return value
+
+
+def _period_field(params: PeriodParams, message: str) -> str:
+    if params.period not in stats_mod.KINDS:
+        return "period"
+    if params.period in ("year", "month"):
+        return params.period
+    if params.period == "custom":
+        for name, value in (("from", params.from_), ("to", params.to)):
+            if f"“{name}”" in message or not value:
+                return name
+        return "from"
+    return "period"
+
+
+def _named(obj, listens: int, key: str = "obj") -> dict:
+    name = getattr(obj, "name", None) or getattr(obj, "title", "") if obj else ""
+    return {"id": obj.pk if obj else 0, "name": name, "listens": listens}
+
+
+def _top(rows: list[dict]) -> list[dict]:
+    out = []
+    for r in rows:
+        obj = r["obj"]
+        artist = None
+        if obj is not None and hasattr(obj, "artist_credit"):
+            artist = obj.artist_credit
+        out.append(
+            {
+                "rank": r["rank"],
+                "id": r["id"],
+                "name": (getattr(obj, "name", None) or getattr(obj, "title", "")) if obj else "",
+                "artist": artist,
+                "listens": r["listens"],
+                "previous_rank": r["previous_rank"],
+                "change": r["change"],
+                "is_new": r["is_new"],
+            }
+        )
+    return out
+
+
+def _ref(artist) -> dict | None:
+    return {"id": artist.pk, "name": artist.name} if artist else None
+
+
+@analytics.get(
+    "/analytics",
+    response={200: AnalyticsOut, 400: ErrorOut, **ERRORS},
+    summary="The statistics of a period: totals, tops, rhythms, sessions, discovery, collection",
+)
+def analytics_view(request, params: Query[PeriodParams]):
+    user = request.auth
+    tz = _tz(user)
+    today = stats_mod.local_today(tz)
+    history_span = stats_mod.History.of(user)
+    raw = {"period": params.period}
+    for key, value in (
+        ("year", params.year),
+        ("month", params.month),
+        ("from", params.from_),
+        ("to", params.to),
+    ):
+        if value is not None:
+            raw[key] = str(value)
+    try:
+        period = stats_mod.parse_period(raw, today=today, first_day=history_span.first)
+    except stats_mod.PeriodError as exc:
+        return Status(422, {"detail": f"{_period_field(params, str(exc))}: {exc}"})
+    for name, day in (("from", period.first), ("to", period.last)):
+        if not 1900 <= day.year <= 2200:  # also keeps the time zone shift off year 1 and 9999
+            return Status(422, {"detail": f"{name}: a date between 1900 and 2200"})
+    s = stats_mod.Stats(user, period, tz, history=history_span, today=today)
+    totals = s.totals_with_change()
+    discovery = s.discovery
+    coll = s.collection
+    return {
+        "period": {
+            "kind": period.kind,
+            "first": period.first,
+            "last": period.last,
+            "label": str(period.label),
+        },
+        "totals": {**totals, "change": totals["change"] or None},
+        "top_artists": _top(s.top("artist")),
+        "top_albums": _top(s.top("album")),
+        "top_tracks": _top(s.top("track")),
+        "clock": s.clock,
+        "heatmap": s.heatmap,
+        "series_step": s.series_step,
+        "series": [{"start": d, "listens": n} for d, n in s.series],
+        "streaks": s.streaks,
+        "sessions": s.sessions,
+        "transitions": [
+            {"from_artist": _ref(t["from"]), "to_artist": _ref(t["to"]), "count": t["count"]}
+            for t in s.transitions()
+        ],
+        "discovery": {
+            **{
+                k: discovery[k]
+                for k in ("new_artists", "new_albums", "new_tracks", "new_listens", "new_share")
+            },
+            "months": [
+                {"month": m, "new_artists": a, "new_albums": b} for m, a, b in discovery["months"]
+            ],
+            "top_new_artists": [
+                _named(r["obj"], r["listens"]) for r in discovery["top_new_artists"]
+            ],
+        },
+        "collection": {
+            "owned": coll["owned"],
+            "most_played": [_named(r["obj"], r["listens"]) for r in coll["most_played"]],
+            "never_played": [
+                {"id": a.pk, "title": a.title} for a in coll["never_played"] if a is not None
+            ],
+            "never_played_count": coll["never_played_count"],
+            "dormant": [_named(r["obj"], r["listens"]) for r in coll["dormant"]],
+            "dormant_count": coll["dormant_count"],
+            "wish_list": [_named(r["obj"], r["listens"]) for r in coll["wish_list"]],
+            "formats": [
+                {
+                    "support": f["support"],
+                    "label": str(f["label"]),
+                    "records": f["records"],
+                    "listens": f["listens"],
+                }
+                for f in coll["formats"]
+            ],
+        },
+    }
