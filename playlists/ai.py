@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 import requests
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from musictracker import config
 from tracking.models import UserTrackStat
@@ -70,9 +70,11 @@ def chat(messages: list[dict], *, max_tokens: int | None = None) -> str:
     try:
         response = requests.post(_endpoint(), json=payload, headers=headers, timeout=timeout)
     except requests.Timeout as exc:
-        raise AIError(_t("The AI service did not answer within %(s)s s.") % {"s": timeout}) from exc
+        raise AIError(
+            gettext("The AI service did not answer within %(s)s s.") % {"s": timeout}
+        ) from exc
     except requests.RequestException as exc:
-        raise AIError(_t("The AI service cannot be reached: %(e)s") % {"e": exc}) from exc
+        raise AIError(gettext("The AI service cannot be reached: %(e)s") % {"e": exc}) from exc
     if response.status_code != 200:
         detail = ""
         try:
@@ -80,15 +82,15 @@ def chat(messages: list[dict], *, max_tokens: int | None = None) -> str:
         except (ValueError, AttributeError):
             detail = response.text[:200]
         raise AIError(
-            _t("The AI service answered HTTP %(code)s %(detail)s")
+            gettext("The AI service answered HTTP %(code)s %(detail)s")
             % {"code": response.status_code, "detail": detail}
         )
     try:
         message = response.json()["choices"][0]["message"]
     except (ValueError, KeyError, IndexError, TypeError) as exc:
-        raise AIError(_t("The AI service sent an answer in an unknown format.")) from exc
+        raise AIError(gettext("The AI service sent an answer in an unknown format.")) from exc
     if message.get("refusal"):
-        raise AIError(_t("The model declined: %(why)s") % {"why": message["refusal"]})
+        raise AIError(gettext("The model declined: %(why)s") % {"why": message["refusal"]})
     return message.get("content") or ""
 
 
@@ -132,11 +134,11 @@ def parse_ids(text: str) -> list[int]:
     try:
         data = json.loads(cleaned)
     except ValueError as exc:
-        raise AIError(_t("The model's answer is not the JSON that was asked for.")) from exc
+        raise AIError(gettext("The model's answer is not the JSON that was asked for.")) from exc
     if isinstance(data, dict):
         data = data.get("track_ids")
     if not isinstance(data, list):
-        raise AIError(_t("The model's answer holds no list of track ids."))
+        raise AIError(gettext("The model's answer holds no list of track ids."))
     ids = []
     for value in data:
         try:
@@ -153,11 +155,11 @@ def generate(*, user, prompt: str, length: int, rng: random.Random):
 
     if not is_configured():
         return Outcome(
-            [], _t("The AI service is not configured: set ai.api_key and ai.product_id.")
+            [], gettext("The AI service is not configured: set ai.api_key and ai.product_id.")
         )
     pool = candidates(user, rng=rng)
     if not pool:
-        return Outcome([], _t("No listens yet: the AI picks from tracks you have played."))
+        return Outcome([], gettext("No listens yet: the AI picks from tracks you have played."))
     known = {c.track_id for c in pool}
     messages = [
         {"role": "system", "content": SYSTEM_PROMPT},
@@ -179,9 +181,11 @@ def generate(*, user, prompt: str, length: int, rng: random.Random):
         valid = [i for i in ids if i in known and not (i in seen or seen.add(i))][:length]
         dropped = len({i for i in ids if i not in known})
         if not valid:
-            return Outcome([], _t("The model chose no track from your library."))
+            return Outcome([], gettext("The model chose no track from your library."))
         note = ""
         if dropped:
-            note = _t("%(n)s unknown tracks in the model's answer were left out.") % {"n": dropped}
+            note = gettext("%(n)s unknown tracks in the model's answer were left out.") % {
+                "n": dropped
+            }
         return Outcome(valid, note=note)
-    return Outcome([], _t("The AI failed twice: %(error)s") % {"error": error})
+    return Outcome([], gettext("The AI failed twice: %(error)s") % {"error": error})

@@ -26,7 +26,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, Q
 from django.utils import formats, timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from collection.models import CollectionItem, Track
@@ -238,7 +238,7 @@ def _sessions(rows: list[tuple]) -> list[list[tuple]]:
 
 
 def _window_text(months: int) -> str:
-    return _t("in the last %(n)s months") % {"n": months}
+    return gettext("in the last %(n)s months") % {"n": months}
 
 
 # --- the generators ------------------------------------------------------------------------
@@ -249,18 +249,18 @@ def _period_bounds(ctx: Context, period: str) -> tuple[datetime | None, date | N
     phrase). A period of whole months reads MonthTrackStat; a number of days reads listens."""
     local = ctx.now.astimezone(ctx.tz).date()
     if period == "30d":
-        return ctx.now - timedelta(days=30), None, _t("in the last 30 days")
+        return ctx.now - timedelta(days=30), None, gettext("in the last 30 days")
     if period == "90d":
-        return ctx.now - timedelta(days=90), None, _t("in the last 90 days")
+        return ctx.now - timedelta(days=90), None, gettext("in the last 90 days")
     if period == "12m":
-        return None, _month_start(local, 11), _t("in the last 12 months")
+        return None, _month_start(local, 11), gettext("in the last 12 months")
     if period == "this-year":
-        return None, date(local.year, 1, 1), _t("in %(year)s") % {"year": local.year}
+        return None, date(local.year, 1, 1), gettext("in %(year)s") % {"year": local.year}
     if period == "last-year":
-        return None, date(local.year - 1, 1, 1), _t("in %(year)s") % {"year": local.year - 1}
+        return None, date(local.year - 1, 1, 1), gettext("in %(year)s") % {"year": local.year - 1}
     if period.isdigit():
-        return None, date(int(period), 1, 1), _t("in %(year)s") % {"year": period}
-    return None, None, _t("yet")
+        return None, date(int(period), 1, 1), gettext("in %(year)s") % {"year": period}
+    return None, None, gettext("yet")
 
 
 def top_tracks(ctx: Context, p: dict) -> Outcome:
@@ -292,7 +292,7 @@ def top_tracks(ctx: Context, p: dict) -> Outcome:
             .values_list("track_id", flat=True)[:length]
         )
     ids = list(rows)
-    return Outcome(ids, "" if ids else _t("No listens %(period)s.") % {"period": phrase})
+    return Outcome(ids, "" if ids else gettext("No listens %(period)s.") % {"period": phrase})
 
 
 def rediscover(ctx: Context, p: dict) -> Outcome:
@@ -324,10 +324,10 @@ def rediscover(ctx: Context, p: dict) -> Outcome:
     if not weights:
         when = _month_label(cutoff.astimezone(ctx.tz))
         if not UserTrackStat.objects.filter(user=ctx.user, first_listened_at__lt=cutoff).exists():
-            return Outcome([], _t("No listens before %(when)s.") % {"when": when})
+            return Outcome([], gettext("No listens before %(when)s.") % {"when": when})
         return Outcome(
             [],
-            _t(
+            gettext(
                 "Every track you played at least %(n)s times or loved before %(when)s has been"
                 " played again since."
             )
@@ -363,7 +363,7 @@ def time_of_day(ctx: Context, p: dict) -> Outcome:
     if not counts:
         return Outcome(
             [],
-            _t("No listens on %(day)ss between %(start)s:00 and %(end)s:00 %(window)s.")
+            gettext("No listens on %(day)ss between %(start)s:00 and %(end)s:00 %(window)s.")
             % {
                 "day": WEEKDAYS[weekday],
                 "start": (hour - 1) % 24,
@@ -408,17 +408,20 @@ def _seed_subject(ctx: Context, p: dict) -> tuple[str, int, str] | Outcome:
         artist = _find_artist(ctx.user, p["artist"])
         if artist is None:
             return Outcome(
-                [], _t("You have never played an artist called “%(name)s”.") % {"name": p["artist"]}
+                [],
+                gettext("You have never played an artist called “%(name)s”.")
+                % {"name": p["artist"]},
             )
     if p.get("album"):
         album = _find_album(ctx.user, p["album"], artist)
         if album is None:
             return Outcome(
-                [], _t("You have never played an album called “%(name)s”.") % {"name": p["album"]}
+                [],
+                gettext("You have never played an album called “%(name)s”.") % {"name": p["album"]},
             )
         return ("album", album.pk, album.title)
     if artist is None:
-        return Outcome([], _t("Choose an artist or an album."))
+        return Outcome([], gettext("Choose an artist or an album."))
     return ("artist", artist.pk, artist.name)
 
 
@@ -438,9 +441,9 @@ def around(ctx: Context, p: dict) -> Outcome:
             shared[tid] += 1
     if not shared:
         if not found:
-            why = _t("You have not played %(name)s %(window)s.")
+            why = gettext("You have not played %(name)s %(window)s.")
         else:
-            why = _t("You played %(name)s only on its own %(window)s.")
+            why = gettext("You played %(name)s only on its own %(window)s.")
         return Outcome([], why % {"name": name, "window": _window_text(p["months"])})
     length = p["length"]
     order = _weighted_sample(sorted(shared.items()), length * 3, ctx.rng)
@@ -460,11 +463,13 @@ def from_collection(ctx: Context, p: dict) -> Outcome:
     owned = set(CollectionItem.objects.filter(user=ctx.user).values_list("album_id", flat=True))
     if not owned:
         return Outcome(
-            [], _t("Your collection is empty: connect Discogs in Settings to bring it in.")
+            [], gettext("Your collection is empty: connect Discogs in Settings to bring it in.")
         )
     tracks = list(Track.objects.filter(album_id__in=owned).values_list("pk", flat=True))
     if not tracks:
-        return Outcome([], _t("Your records have no tracklists yet (they come with the sync)."))
+        return Outcome(
+            [], gettext("Your records have no tracklists yet (they come with the sync).")
+        )
     plays = _library_plays(ctx.user, tracks)
     candidates = [
         (tid, 1.0 / (1 + plays.get(tid, 0)))
@@ -474,7 +479,7 @@ def from_collection(ctx: Context, p: dict) -> Outcome:
     if not candidates:
         return Outcome(
             [],
-            _t("Every track of your records has been played more than %(n)s times.")
+            gettext("Every track of your records has been played more than %(n)s times.")
             % {"n": p["max_plays"]},
         )
     return Outcome(_weighted_sample(candidates, p["length"], ctx.rng))
@@ -491,10 +496,10 @@ def discovery(ctx: Context, p: dict) -> Outcome:
     )
     if not rows:
         if not artist_plays:
-            return Outcome([], _t("No listens yet."))
+            return Outcome([], gettext("No listens yet."))
         return Outcome(
             [],
-            _t("Every track you know has been played more than %(n)s times.")
+            gettext("Every track you know has been played more than %(n)s times.")
             % {"n": p["max_plays"]},
         )
     candidates = [(tid, artist_plays.get(aid, 1) / max(n, 1)) for tid, n, aid in rows]
@@ -517,7 +522,7 @@ def artist_flow(ctx: Context, p: dict) -> Outcome:
     if not transitions:
         return Outcome(
             [],
-            _t("No change from one artist to another within a session %(window)s.")
+            gettext("No change from one artist to another within a session %(window)s.")
             % {"window": _window_text(months)},
         )
     if p.get("artist"):
@@ -525,7 +530,7 @@ def artist_flow(ctx: Context, p: dict) -> Outcome:
         if artist is None or artist.pk not in plays:
             return Outcome(
                 [],
-                _t("You have not played “%(name)s” %(window)s.")
+                gettext("You have not played “%(name)s” %(window)s.")
                 % {"name": p["artist"], "window": _window_text(months)},
             )
         current = artist.pk
@@ -566,7 +571,8 @@ def complete_albums(ctx: Context, p: dict) -> Outcome:
     if not runs:
         return Outcome(
             [],
-            _t("No album played from start to end %(window)s.") % {"window": _window_text(months)},
+            gettext("No album played from start to end %(window)s.")
+            % {"window": _window_text(months)},
         )
     sizes = dict(
         Track.objects.filter(album_id__in=list(runs))
@@ -582,7 +588,8 @@ def complete_albums(ctx: Context, p: dict) -> Outcome:
     if not plays:
         return Outcome(
             [],
-            _t("No album played from start to end %(window)s.") % {"window": _window_text(months)},
+            gettext("No album played from start to end %(window)s.")
+            % {"window": _window_text(months)},
         )
     order = _weighted_sample(sorted(plays.items()), len(plays), ctx.rng)
     tracklists: dict[int, list[int]] = defaultdict(list)
@@ -603,11 +610,11 @@ def complete_albums(ctx: Context, p: dict) -> Outcome:
     if not out:
         return Outcome(
             [],
-            _t("The albums you play whole are longer than %(n)s tracks.") % {"n": length},
+            gettext("The albums you play whole are longer than %(n)s tracks.") % {"n": length},
         )
     note = ""
     if skipped:
-        note = _t("%(n)s more albums did not fit in %(length)s tracks.") % {
+        note = gettext("%(n)s more albums did not fit in %(length)s tracks.") % {
             "n": skipped,
             "length": length,
         }
@@ -619,7 +626,7 @@ def best_sessions(ctx: Context, p: dict) -> Outcome:
     sessions = _sessions(_timeline(ctx, _ago(ctx, months)))
     if not sessions:
         return Outcome(
-            [], _t("No listening sessions %(window)s.") % {"window": _window_text(months)}
+            [], gettext("No listening sessions %(window)s.") % {"window": _window_text(months)}
         )
     sessions.sort(key=lambda s: (-len(s), -(s[-1][0] - s[0][0]), s[0][0]))
     out: list[int] = []
@@ -774,7 +781,7 @@ def get(key: str) -> Generator:
     try:
         return REGISTRY[key]
     except KeyError:
-        raise ParameterError("algorithm", _t("Unknown generator “%(key)s”.") % {"key": key})
+        raise ParameterError("algorithm", gettext("Unknown generator “%(key)s”.") % {"key": key})
 
 
 def _now_local(user) -> tuple[datetime, Any]:
@@ -794,20 +801,23 @@ def clean_parameters(key: str, raw: dict, *, user=None) -> dict:
         if value in (None, ""):
             value = param.default
         if param.required and value in (None, ""):
-            raise ParameterError(param.name, _t("%(label)s is required.") % {"label": param.label})
+            raise ParameterError(
+                param.name, gettext("%(label)s is required.") % {"label": param.label}
+            )
         if value is not None and param.kind == "int":
             try:
                 value = int(value)
             except (TypeError, ValueError):
                 raise ParameterError(
-                    param.name, _t("%(label)s must be a whole number.") % {"label": param.label}
+                    param.name,
+                    gettext("%(label)s must be a whole number.") % {"label": param.label},
                 )
             if (param.min is not None and value < param.min) or (
                 param.max is not None and value > param.max
             ):
                 raise ParameterError(
                     param.name,
-                    _t("%(label)s must be between %(min)s and %(max)s.")
+                    gettext("%(label)s must be between %(min)s and %(max)s.")
                     % {"label": param.label, "min": param.min, "max": param.max},
                 )
         if value is not None and param.kind == "choice":
@@ -816,7 +826,7 @@ def clean_parameters(key: str, raw: dict, *, user=None) -> dict:
                 allowed.add(str(value))
             if str(value) not in allowed:
                 raise ParameterError(
-                    param.name, _t("Choose a valid %(label)s.") % {"label": param.label}
+                    param.name, gettext("Choose a valid %(label)s.") % {"label": param.label}
                 )
             value = str(value)
         if param.kind in ("text", "prompt"):
@@ -832,7 +842,7 @@ def clean_parameters(key: str, raw: dict, *, user=None) -> dict:
         if out.get("weekday") is None:
             out["weekday"] = str(local.weekday())
     if key == "around" and not out.get("artist") and not out.get("album"):
-        raise ParameterError("artist", _t("Choose an artist or an album."))
+        raise ParameterError("artist", gettext("Choose an artist or an album."))
     return out
 
 
