@@ -13,17 +13,17 @@ TARGET = 500
 
 
 def _top_artist(ctx) -> str:
-    if "top_artist" not in ctx.cache:
+    if "playlists_top_artist" not in ctx.cache:
         stat = UserArtistStat.objects.filter(user=ctx.user).order_by("-listens").first()
-        ctx.cache["top_artist"] = stat.artist.name
-    return ctx.cache["top_artist"]
+        ctx.cache["playlists_top_artist"] = stat.artist.name
+    return ctx.cache["playlists_top_artist"]
 
 
 def _top_album(ctx) -> str:
-    if "top_album" not in ctx.cache:
+    if "playlists_top_album" not in ctx.cache:
         stat = UserAlbumStat.objects.filter(user=ctx.user).order_by("-listens").first()
-        ctx.cache["top_album"] = stat.album.title
-    return ctx.cache["top_album"]
+        ctx.cache["playlists_top_album"] = stat.album.title
+    return ctx.cache["playlists_top_album"]
 
 
 def _now(ctx):
