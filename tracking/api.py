@@ -137,9 +137,13 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and timezone.is_naive(value):
-        return timezone.make_aware(value, timezone.get_current_timezone())
-    return value
+    """The instant in UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 allows, so an
+    offset like -19:39 must not reach the database as such."""
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.get_current_timezone())
+    return value.astimezone(UTC)
 
 
 @history.get(
@@ -149,12 +153,16 @@ def _aware(value: datetime | None) -> datetime | None:
 )
 def listen_list(request, filters: Query[ListenFilters]):
     try:
+        start, end = _aware(filters.from_), _aware(filters.to)
+    except (OverflowError, ValueError):
+        return Status(422, {"detail": "from/to: a date-time between years 1 and 9999"})
+    try:
         page = listens_page(
             request.auth,
             cursor=filters.cursor,
             limit=filters.limit,
-            start=_aware(filters.from_),
-            end=_aware(filters.to),
+            start=start,
+            end=end,
             artist_id=filters.artist,
             album_id=filters.album,
             loved=filters.loved,
