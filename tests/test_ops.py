@@ -53,8 +53,23 @@ def test_metrics_need_the_token(client, user, settings):
     assert ok.status_code == 200 and "musictracker_up" in ok.content.decode()
 
 
+def _metric(text: str, line_start: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(line_start + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 def test_metrics_count_listens_by_source_and_requests(client, user, add_listens, settings):
+    # Counts are compared before and after: metrics are shared by the whole process (and other
+    # threads, such as a live server left by an earlier test, may count too).
     settings.MUSICTRACKER = {**settings.MUSICTRACKER, "metrics": {"token": "t" * 20}}
+    auth = {"HTTP_AUTHORIZATION": "Bearer " + "t" * 20}
+    lastfm, api = (
+        'musictracker_listens_stored_total{source="lastfm"}',
+        'musictracker_listens_stored_total{source="api"}',
+    )
+    before = client.get("/metrics", **auth).content.decode()
     add_listens(user, [("Air", "Sexy Boy", "", utc(2024, 1, 1))], source="lastfm")
     add_listens(
         user,
@@ -63,9 +78,9 @@ def test_metrics_count_listens_by_source_and_requests(client, user, add_listens,
     )
     client.force_login(user)
     client.get("/journal/")
-    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer " + "t" * 20).content.decode()
-    assert 'musictracker_listens_stored_total{source="lastfm"} 1' in text
-    assert 'musictracker_listens_stored_total{source="api"} 2' in text
+    text = client.get("/metrics", **auth).content.decode()
+    assert _metric(text, lastfm) - _metric(before, lastfm) == 1
+    assert _metric(text, api) - _metric(before, api) == 2
     assert 'musictracker_request_duration_seconds_count{view="tracking:journal"}' in text
     assert "musictracker_enrichment_backlog" in text
 
