@@ -21,7 +21,7 @@ from musictracker.timezones import UTC, day_bounds
 from tracking import exports, services
 from tracking import queries as journal_queries
 from tracking import stats as stats_mod
-from tracking.history_api import PAGE_FIELDS, CursorError, listens_page
+from tracking.history_api import PAGE_FIELDS, CursorError, listen_item, listens_page
 from tracking.models import Listen, LovedTrack, TrackerStatus
 from tracking.schemas import (
     AnalyticsOut,
@@ -263,23 +263,7 @@ def _listen_items(user, ids: list[int]) -> dict[int, dict]:
             user=user, track_id__in={r["track_id"] for r in rows}
         ).values_list("track_id", flat=True)
     )
-    return {
-        r["id"]: {
-            "id": r["id"],
-            "listened_at": r["listened_at"],
-            "source": r["source"],
-            "track": {
-                "id": r["track_id"],
-                "title": r["track__title"],
-                "artist_credit": r["track__artist_credit"],
-                "duration": r["track__duration"],
-            },
-            "artist": {"id": r["artist_id"], "name": r["artist__name"]},
-            "album": {"id": r["album_id"], "title": r["album__title"]} if r["album_id"] else None,
-            "loved": r["track_id"] in loved,
-        }
-        for r in rows
-    }
+    return {r["id"]: listen_item(r, loved=r["track_id"] in loved) for r in rows}
 
 
 PeriodKind = Literal[stats_mod.KINDS]  # type: ignore[valid-type]

@@ -103,20 +103,7 @@ def listens_page(
     else:
         loves = None
     items = [
-        {
-            "id": r["id"],
-            "listened_at": r["listened_at"],
-            "source": r["source"],
-            "track": {
-                "id": r["track_id"],
-                "title": r["track__title"],
-                "artist_credit": r["track__artist_credit"],
-                "duration": r["track__duration"],
-            },
-            "artist": {"id": r["artist_id"], "name": r["artist__name"]},
-            "album": {"id": r["album_id"], "title": r["album__title"]} if r["album_id"] else None,
-            "loved": (r["track_id"] in loves) if loves is not None else bool(loved),
-        }
+        listen_item(r, loved=(r["track_id"] in loves) if loves is not None else bool(loved))
         for r in rows
     ]
     nxt = encode_cursor(rows[-1]["listened_at"], rows[-1]["id"]) if more else None
@@ -138,6 +125,24 @@ EXPORT_FIELDS = (
     "album__mb_release_id",
     "album__mbid",
 )
+
+
+def listen_item(r: dict, *, loved: bool) -> dict:
+    """One listen in the API's shape, from a `.values(*PAGE_FIELDS)` row (history and timeline)."""
+    return {
+        "id": r["id"],
+        "listened_at": r["listened_at"],
+        "source": r["source"],
+        "track": {
+            "id": r["track_id"],
+            "title": r["track__title"],
+            "artist_credit": r["track__artist_credit"],
+            "duration": r["track__duration"],
+        },
+        "artist": {"id": r["artist_id"], "name": r["artist__name"]},
+        "album": {"id": r["album_id"], "title": r["album__title"]} if r["album_id"] else None,
+        "loved": loved,
+    }
 
 
 def listens_for_export(user, *, chunk: int = 5000) -> Iterator[dict]:
