@@ -360,3 +360,33 @@ def test_settings_page_masks_the_discogs_token_and_shows_services(auth_client, u
     assert "Discogs personal token" in html and "Services" in html and "Last.fm" in html
     assert 'value="rj"' in html and 'aria-labelledby="h-account"' in html
     assert "Remove the saved token" in html and "Saved: ••••••••3456" in html
+
+
+def test_rows_escape_what_they_show_and_mark_loved_tracks(auth_client, user, add_listens):
+    """The rows are written in Python (tracking/templatetags/journal.py): names are escaped,
+    featured artists marked, a listen without album has no album link, hearts show the state
+    and are the same markup the love view answers."""
+    add_listens(
+        user,
+        [
+            ("Sly <Stone> feat. Olu", "<b>Loud</b> & clear", "", utc(2024, 5, 1, 10), 100),
+            ("Band 1", "Quiet", 'Record "1"', utc(2024, 5, 1, 11), 100),
+        ],
+    )
+    loud = Track.objects.get(title="<b>Loud</b> & clear")
+    LovedTrack.objects.create(user=user, track=loud, loved_at=timezone.now())
+    html = body(auth_client.get("/journal/"))
+    assert "<b>Loud</b>" not in html and "&lt;b&gt;Loud&lt;/b&gt; &amp; clear" in html
+    assert 'Sly &lt;Stone&gt;</a> <span class="muted">feat.</span> <a' in html
+    assert 'class="listen-album"' in html and "Record &quot;1&quot;</a>" in html
+    assert html.count('class="listen-album"') == 1
+    loud_row = html[html.index(f'id="listen-{Listen.objects.get(track=loud).pk}"') :]
+    loud_row = loud_row[: loud_row.index("</li>")]
+    assert 'aria-pressed="true"' in loud_row and "Loved — click to unlove" in loud_row
+    assert f'formaction="/journal/tracks/{loud.pk}/love/"' in loud_row
+    heart = loud_row[loud_row.index('<span class="love">') : loud_row.index("</button>") + 16]
+    answered = body(
+        auth_client.post(f"/journal/tracks/{loud.pk}/love/", {"loved": "1"}, headers=HX)
+    )
+    assert answered.strip().startswith(heart[: heart.index("</button>")])
+    assert 'aria-pressed="false"' in html and "Love this track" in html
