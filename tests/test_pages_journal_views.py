@@ -297,6 +297,14 @@ def test_timeline_day_shows_hour_slots_with_listens(auth_client, history):
     assert "?date=2024-03-31" in html and "?date=2024-04-02" in html and "Today" in html
 
 
+def test_timeline_listens_are_escaped_and_in_local_time(auth_client, user, add_listens):
+    add_listens(user, [("A <b> & C", "<i>Tune</i>", "", utc(2024, 4, 1, 22, 30), 100)])
+    html = body(auth_client.get("/timeline/?date=2024-04-02"))  # 00:30 in Paris
+    assert "<i>Tune</i>" not in html
+    assert '<span class="slot-track">&lt;i&gt;Tune&lt;/i&gt;</span>' in html
+    assert "&lt;b&gt;" in html and '<span class="muted small">00:30</span>' in html
+
+
 def test_timeline_dst_days_have_23_and_25_slots(auth_client, user):
     assert body(auth_client.get("/timeline/?date=2024-03-31")).count('<li class="slot') == 23
     html = body(auth_client.get("/timeline/?date=2024-10-27"))

@@ -126,3 +126,19 @@ def journal_rows(context, rows, urls) -> SafeString:
             "</li>"
         )
     return mark_safe("\n".join(out))
+
+
+@register.simple_tag(takes_context=True)
+def slot_listens(context, listens) -> SafeString:
+    """The listens of one Timeline hour: cover, title, credit and local time (written in
+    Python like the Journal's rows: a busy day has hundreds)."""
+    memo = context.render_context.setdefault("listen_cover", {})
+    return mark_safe(
+        "\n".join(
+            f'<li>{_cover(memo, listen.album, 32)}<span><span class="slot-track">'
+            f'{escape(listen.track.title)}</span> <span class="muted">'
+            f'{escape(listen.track.artist_credit)}</span> <span class="muted small">'
+            f"{escape(listen.local_hm)}</span></span></li>"
+            for listen in listens
+        )
+    )
