@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Q
 
 from tracking.models import Listen, ListeningSession, MonthTransitionStat, UserTransitionStat
 
@@ -64,33 +63,71 @@ def _merge(intervals: list[list]) -> list[list]:
     return out
 
 
-def _q(field_lo: str, field_hi: str, windows: list[list]) -> Q:
-    q = Q()
-    for lo, hi in windows:
-        q |= Q(**{f"{field_lo}__gte": lo, f"{field_hi}__lte": hi})
-    return q
+def _dt(value) -> datetime:
+    """A datetime from a raw cursor: SQLite gives naive UTC text, PostgreSQL aware datetimes."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def _windows(user_id: int, times: Iterable[datetime]) -> list[list]:
-    """The windows around `times`, widened to the stored sessions they overlap. Sessions never
-    overlap each other, so the ones touching [lo, hi] are those starting inside it plus, at most,
-    the last one starting before lo: two index seeks per window, whatever the history's size
-    (ranges joined by OR, or an open-ended "started before hi", walk every session)."""
+SESSIONS_SQL = (
+    "SELECT id, started_at, last_listened_at FROM tracking_listeningsession"
+    " WHERE user_id = %s AND started_at >= %s AND started_at <= %s"
+)
+SESSION_BEFORE_SQL = (
+    "SELECT id, started_at, last_listened_at FROM tracking_listeningsession"
+    " WHERE user_id = %s AND started_at < %s ORDER BY started_at DESC LIMIT 1"
+)
+
+
+def _windows(user_id: int, times: Iterable[datetime]) -> tuple[list[list], list[int]]:
+    """The windows around `times`, widened to the stored sessions they overlap, and the ids of
+    those sessions. Sessions never overlap each other, so the ones touching a window are those
+    starting inside it plus, at most, the last one starting before it. Windows less than two
+    days apart are read together: two index seeks per cluster, whatever the history's size (an
+    import of a year brings thousands of windows; ranges joined by OR, or an open-ended
+    "started before", walk every session)."""
+    from bisect import bisect_left, bisect_right
+
+    from musictracker.db import adapt_datetime
+
     wins = _merge([[t - GAP, t + GAP] for t in times])
-    grown = []
-    sessions = ListeningSession.objects.filter(user_id=user_id)
+    clusters: list[list] = []
     for lo, hi in wins:
-        inside = sessions.filter(started_at__gte=lo, started_at__lte=hi)
-        grown += [list(r) for r in inside.values_list("started_at", "last_listened_at")]
-        before = (
-            sessions.filter(started_at__lt=lo)
-            .order_by("-started_at")
-            .values_list("started_at", "last_listened_at")
-            .first()
-        )
-        if before and before[1] >= lo:
-            grown.append(list(before))
-    return _merge(wins + grown)
+        if clusters and lo - clusters[-1][1] < timedelta(days=2):
+            clusters[-1][1] = hi
+        else:
+            clusters.append([lo, hi])
+    found: dict[int, tuple] = {}
+    with connection.cursor() as cursor:
+        for lo, hi in clusters:
+            cursor.execute(SESSIONS_SQL, [user_id, adapt_datetime(lo), adapt_datetime(hi)])
+            rows = cursor.fetchall()
+            cursor.execute(SESSION_BEFORE_SQL, [user_id, adapt_datetime(lo)])
+            for pk, start, last in rows + cursor.fetchall():
+                found[pk] = (_dt(start), _dt(last), pk)
+    stored = sorted(found.values())
+    starts = [s[0] for s in stored]
+    grown, touched = [], []
+    for lo, hi in wins:
+        i = bisect_left(starts, lo)
+        j = bisect_right(starts, hi)
+        if i > 0 and stored[i - 1][1] >= lo:
+            i -= 1
+        for start, last, pk in stored[i:j]:
+            grown.append([start, last])
+            touched.append(pk)
+    return _merge(wins + grown), touched
+
+
+# CROSS JOIN fixes the order on SQLite: with the statistics of a one-user install (every listen
+# has the same user_id), its planner scanned every track and probed the listens of each: 30 ms a
+# window instead of a fraction of one. PostgreSQL plans it as a plain join.
+ROWS_SQL = (
+    "SELECT l.listened_at, l.track_id, l.artist_id, t.duration, l.local_date"
+    " FROM tracking_listen l CROSS JOIN collection_track t"
+    " WHERE t.id = l.track_id AND l.user_id = %s AND l.listened_at >= %s AND l.listened_at <= %s"
+)
 
 
 def _rows(user_id: int, windows: list[list]) -> list[tuple]:
@@ -101,11 +138,6 @@ def _rows(user_id: int, windows: list[list]) -> list[tuple]:
 
     from musictracker.db import adapt_datetime
 
-    sql = (
-        "SELECT l.listened_at, l.track_id, l.artist_id, t.duration, l.local_date"
-        " FROM tracking_listen l JOIN collection_track t ON t.id = l.track_id"
-        " WHERE l.user_id = %s AND l.listened_at >= %s AND l.listened_at <= %s"
-    )
     clusters: list[list] = []
     for lo, hi in windows:
         if clusters and lo - clusters[-1][1] < timedelta(hours=6):
@@ -117,12 +149,9 @@ def _rows(user_id: int, windows: list[list]) -> list[tuple]:
     dates: dict = {}
     with connection.cursor() as cursor:
         for lo, hi in clusters:
-            cursor.execute(sql, [user_id, adapt_datetime(lo), adapt_datetime(hi)])
+            cursor.execute(ROWS_SQL, [user_id, adapt_datetime(lo), adapt_datetime(hi)])
             for at, track, artist, duration, local_date in cursor.fetchall():
-                if isinstance(at, str):
-                    at = datetime.fromisoformat(at)
-                if at.tzinfo is None:  # SQLite: naive UTC
-                    at = at.replace(tzinfo=UTC)
+                at = _dt(at)
                 i = bisect_right(los, at) - 1
                 if i < 0 or at > windows[i][1]:
                     continue
@@ -152,7 +181,7 @@ def update(
     if not times:
         change()
         return
-    windows = _windows(user_id, times)
+    windows, stale = _windows(user_id, times)
     before = _rows(user_id, windows)
     change()
     if added:
@@ -161,15 +190,14 @@ def update(
         after = [r for r in before if (r[0], r[1]) not in removed]
     else:  # durations learnt: same listens, new lengths
         after = before
-    for i in range(0, len(windows), 200):
-        q = _q("started_at", "started_at", windows[i : i + 200])
-        ListeningSession.objects.filter(q, user_id=user_id).delete()
+    for i in range(0, len(stale), 500):
+        ListeningSession.objects.filter(pk__in=stale[i : i + 500]).delete()
     _, old = compute(before)
     sessions, new = compute(after)
     _store(user_id, sessions)
     new.subtract(old)
     _add_transitions(user_id, {k: v for k, v in new.items() if v})
-    months = {k[0] for k in new}
+    months = {k[0] for k, v in new.items() if v < 0}  # only fewer transitions leave zeros
     if months:
         MonthTransitionStat.objects.filter(
             user_id=user_id, month__in=months, listens__lte=0
