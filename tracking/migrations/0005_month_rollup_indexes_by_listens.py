@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('collection', '0001_initial'),
-        ('tracking', '0003_analytics_covering_indexes'),
+        ('tracking', '0004_rollups_drop_redundant_user_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
