@@ -9,6 +9,8 @@ from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from collection.models import Album, Artist, CollectionItem, Track, TrackArtist
 from musictracker.timezones import zone
@@ -315,6 +317,24 @@ def test_year_in_review_month_tops_equal_a_fresh_count(user, add_listens):
     assert [(m["month"], m["artist"]["listens"]) for m in again["months"]] == [
         (m, v["artist"][1]) for m, v in sorted(expected.items())
     ]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite plans")
+def test_each_month_top_is_a_seek_in_the_listens_ordered_index(history):
+    """The year in review's 36 lookups walk (user, month, listens, id) from the end of one
+    month's range: no scan of the year's rows, no sort of them."""
+    with CaptureQueriesContext(connection) as q:
+        year_review(history, 2024, PARIS, today=TODAY)
+    sql = next(x["sql"] for x in q.captured_queries if "UNION ALL" in x["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        plan = [row[-1] for row in cursor.fetchall()]
+    reads = [p for p in plan if "tracking_month" in p]
+    assert len(reads) == 36 and all(p.startswith("SEARCH") for p in reads), plan
+    for kind in ("artist", "album", "track"):
+        index = f"COVERING INDEX month{kind}_top (user_id=? AND month=?"
+        assert sum(index in p for p in reads) == 12, plan
+    assert not any(p == "USE TEMP B-TREE FOR ORDER BY" for p in plan), plan
 
 
 def test_year_in_review_takes_a_fixed_number_of_queries(history, django_assert_num_queries):
