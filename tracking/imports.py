@@ -41,6 +41,7 @@ import ijson
 from django.utils import timezone
 
 from collection.catalogue import Catalogue, ListenRecord
+from musictracker.db import bulk_writes
 from musictracker.models import Job
 from tracking.listens import RecordResult, ingest
 
@@ -539,7 +540,7 @@ def import_file(
         job.save()
     catalogue = Catalogue()
     batch: list[ListenRecord] = []
-    with open(path, "rb") as raw:
+    with open(path, "rb") as raw, bulk_writes():
 
         def flush() -> None:
             if batch:
