@@ -63,6 +63,18 @@ def _merge(intervals: list[list]) -> list[list]:
     return out
 
 
+def _clusters(windows: list[list], gap: timedelta) -> list[list]:
+    """Sorted windows less than `gap` apart joined into one range: read together, they cost one
+    index seek instead of several (a few rows between them cost less than a query)."""
+    clusters: list[list] = []
+    for lo, hi in windows:
+        if clusters and lo - clusters[-1][1] < gap:
+            clusters[-1][1] = hi
+        else:
+            clusters.append([lo, hi])
+    return clusters
+
+
 def _dt(value) -> datetime:
     """A datetime from a raw cursor: SQLite gives naive UTC text, PostgreSQL aware datetimes."""
     if isinstance(value, str):
@@ -71,18 +83,18 @@ def _dt(value) -> datetime:
 
 
 SESSIONS_SQL = (
-    "SELECT id, started_at, last_listened_at FROM tracking_listeningsession"
+    "SELECT id, started_at, last_listened_at, listens, seconds FROM tracking_listeningsession"
     " WHERE user_id = %s AND started_at >= %s AND started_at <= %s"
 )
 SESSION_BEFORE_SQL = (
-    "SELECT id, started_at, last_listened_at FROM tracking_listeningsession"
+    "SELECT id, started_at, last_listened_at, listens, seconds FROM tracking_listeningsession"
     " WHERE user_id = %s AND started_at < %s ORDER BY started_at DESC LIMIT 1"
 )
 
 
-def _windows(user_id: int, times: Iterable[datetime]) -> tuple[list[list], list[int]]:
-    """The windows around `times`, widened to the stored sessions they overlap, and the ids of
-    those sessions. Sessions never overlap each other, so the ones touching a window are those
+def _touching(user_id: int, wins: list[list]) -> list[tuple]:
+    """The stored sessions overlapping the windows, as (start, last, listens, seconds, id) in
+    time order. Sessions never overlap each other, so the ones touching a window are those
     starting inside it plus, at most, the last one starting before it. Windows less than two
     days apart are read together: two index seeks per cluster, whatever the history's size (an
     import of a year brings thousands of windows; ranges joined by OR, or an open-ended
@@ -91,33 +103,35 @@ def _windows(user_id: int, times: Iterable[datetime]) -> tuple[list[list], list[
 
     from musictracker.db import adapt_datetime
 
-    wins = _merge([[t - GAP, t + GAP] for t in times])
-    clusters: list[list] = []
-    for lo, hi in wins:
-        if clusters and lo - clusters[-1][1] < timedelta(days=2):
-            clusters[-1][1] = hi
-        else:
-            clusters.append([lo, hi])
+    clusters = _clusters(wins, timedelta(days=2))
     found: dict[int, tuple] = {}
     with connection.cursor() as cursor:
         for lo, hi in clusters:
             cursor.execute(SESSIONS_SQL, [user_id, adapt_datetime(lo), adapt_datetime(hi)])
             rows = cursor.fetchall()
             cursor.execute(SESSION_BEFORE_SQL, [user_id, adapt_datetime(lo)])
-            for pk, start, last in rows + cursor.fetchall():
-                found[pk] = (_dt(start), _dt(last), pk)
+            for pk, start, last, n, seconds in rows + cursor.fetchall():
+                found[pk] = (_dt(start), _dt(last), n, seconds, pk)
     stored = sorted(found.values())
     starts = [s[0] for s in stored]
-    grown, touched = [], []
+    touched: dict[int, tuple] = {}
     for lo, hi in wins:
         i = bisect_left(starts, lo)
         j = bisect_right(starts, hi)
         if i > 0 and stored[i - 1][1] >= lo:
             i -= 1
-        for start, last, pk in stored[i:j]:
-            grown.append([start, last])
-            touched.append(pk)
-    return _merge(wins + grown), touched
+        for session in stored[i:j]:
+            touched[session[4]] = session
+    return sorted(touched.values())
+
+
+def _windows(user_id: int, times: Iterable[datetime]) -> tuple[list[list], list[int]]:
+    """The windows around `times`, widened to the stored sessions they overlap, and the ids of
+    those sessions."""
+    wins = _merge([[t - GAP, t + GAP] for t in times])
+    touched = _touching(user_id, wins)
+    grown = [[start, last] for start, last, *_ in touched]
+    return _merge(wins + grown), [s[4] for s in touched]
 
 
 # CROSS JOIN fixes the order on SQLite: with the statistics of a one-user install (every listen
@@ -138,12 +152,7 @@ def _rows(user_id: int, windows: list[list]) -> list[tuple]:
 
     from musictracker.db import adapt_datetime
 
-    clusters: list[list] = []
-    for lo, hi in windows:
-        if clusters and lo - clusters[-1][1] < timedelta(hours=6):
-            clusters[-1][1] = hi
-        else:
-            clusters.append([lo, hi])
+    clusters = _clusters(windows, timedelta(hours=6))
     los = [w[0] for w in windows]
     out: list[tuple] = []
     dates: dict = {}
@@ -181,6 +190,9 @@ def update(
     if not times:
         change()
         return
+    if added and not removed:
+        _insert(user_id, times, change, added)
+        return
     windows, stale = _windows(user_id, times)
     before = _rows(user_id, windows)
     change()
@@ -190,11 +202,77 @@ def update(
         after = [r for r in before if (r[0], r[1]) not in removed]
     else:  # durations learnt: same listens, new lengths
         after = before
-    for i in range(0, len(stale), 500):
-        ListeningSession.objects.filter(pk__in=stale[i : i + 500]).delete()
+    _drop(stale)
     _, old = compute(before)
     sessions, new = compute(after)
     _store(user_id, sessions)
+    _count_transitions(user_id, new, old)
+
+
+def _insert(user_id: int, times: list[datetime], change: Callable[[], object], added) -> None:
+    """`update` for new listens only, reading just the listens within 30 minutes of them.
+
+    New listens never split a session, they only join and extend them; and every listen next to
+    a new one lies within 30 minutes of it, inside the windows. So the parts of the touched
+    sessions outside the windows stay attached to their neighbours, and a stored session can
+    take part as a whole (its start, last listen, count and the last listen's duration), not
+    listen by listen: a backfill that extends one long session batch after batch reads a
+    constant amount, not the whole session each time. Transitions change only between
+    neighbours inside a window; pairs across two windows are left out before and after alike."""
+    from bisect import bisect_right
+
+    wins = _merge([[t - GAP, t + GAP] for t in times])
+    touched = _touching(user_id, wins)
+    before = _rows(user_id, wins)
+    change()
+    after = sorted(before + added, key=lambda r: (r[0], r[1]))
+    # The last listen of each stored session: its track and duration when it lies in a window
+    # (then a new listen may share its time), else from the stored length.
+    at_window: dict[datetime, tuple] = {}
+    for at, track, _artist, duration, _day in before:
+        at_window[at] = (track, duration or 0)
+    items = []
+    for start, last, n, seconds, _pk in touched:
+        track, duration = at_window.get(last, (0, seconds - int((last - start).total_seconds())))
+        items.append((start, (last, track), n, duration))
+    items += [(at, (at, track), 1, duration or 0) for at, track, _a, duration, _d in added]
+    items.sort(key=lambda x: (x[0], x[1]))
+    sessions, cur = [], None
+    for start, last, n, duration in items:
+        if cur is not None and start - cur[1][0] <= GAP:
+            cur[2] += n
+            if last > cur[1]:
+                cur[1], cur[3] = last, duration
+            continue
+        if cur is not None:
+            sessions.append(_close(cur[0], cur[1][0], cur[2], cur[3]))
+        cur = [start, last, n, duration]
+    sessions.append(_close(cur[0], cur[1][0], cur[2], cur[3]))
+    _drop([s[4] for s in touched])
+    _store(user_id, sessions)
+
+    los = [lo for lo, _hi in wins]
+
+    def by_window(rows: list[tuple]) -> list[list[tuple]]:
+        parts: list[list[tuple]] = [[] for _ in wins]
+        for row in rows:
+            parts[bisect_right(los, row[0]) - 1].append(row)
+        return parts
+
+    old, new = Counter(), Counter()
+    for part in by_window(before):
+        old.update(compute(part)[1])
+    for part in by_window(after):
+        new.update(compute(part)[1])
+    _count_transitions(user_id, new, old)
+
+
+def _drop(session_ids: list[int]) -> None:
+    for i in range(0, len(session_ids), 500):
+        ListeningSession.objects.filter(pk__in=session_ids[i : i + 500]).delete()
+
+
+def _count_transitions(user_id: int, new: Counter, old: Counter) -> None:
     new.subtract(old)
     _add_transitions(user_id, {k: v for k, v in new.items() if v})
     months = {k[0] for k, v in new.items() if v < 0}  # only fewer transitions leave zeros
