@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import logging
 
+import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, DataError, IntegrityError
 from ninja import NinjaAPI
+from ninja.renderers import BaseRenderer
+from ninja.responses import NinjaJSONEncoder
 from ninja.security import APIKeyHeader, django_auth
 
 from musictracker.models import ApiToken
@@ -35,6 +38,22 @@ class TokenAuth(APIKeyHeader):
         return token.user
 
 
+class JSONRenderer(BaseRenderer):
+    """ninja's JSON, written by orjson: the standard encoder took a quarter of a 50-listen page's
+    CPU. Dates, times and whatever else orjson leaves to `default` are written by ninja's own
+    encoder (Django's: ISO 8601, milliseconds, "Z"), so the values are the same as before; only
+    the spaces between items are gone and non-ASCII text is UTF-8 rather than \\u escapes."""
+
+    media_type = "application/json"
+    _fallback = NinjaJSONEncoder().default
+    _options = (
+        orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
+    )
+
+    def render(self, request, data, *, response_status):
+        return orjson.dumps(data, default=self._fallback, option=self._options)
+
+
 api = NinjaAPI(
     title="Music Tracker API",
     version="1",
@@ -48,6 +67,7 @@ api = NinjaAPI(
     # check would otherwise refuse the POST).
     auth=[TokenAuth(), django_auth],
     docs_url="/docs",
+    renderer=JSONRenderer(),
 )
 
 

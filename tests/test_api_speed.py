@@ -239,3 +239,53 @@ def test_history_page_query_plan_reads_the_listens_index_not_a_scan(user, add_li
     assert "SEARCH p USING COVERING INDEX" in plan, plan
     assert "SCAN page | SEARCH l USING INTEGER PRIMARY KEY" in plan, plan
     assert "SCAN l" not in plan and "SCAN p " not in plan, plan
+
+
+# ---- JSON ------------------------------------------------------------------------------------
+def test_api_json_has_the_same_values_as_ninjas_standard_encoder():
+    import json
+    import uuid
+    from datetime import date
+    from datetime import time as dtime
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from django.utils.translation import gettext_lazy
+    from ninja.responses import NinjaJSONEncoder
+
+    from musictracker.api import api
+    from musictracker.models import Job
+
+    data = {
+        "at": datetime(2024, 5, 1, 12, 30, 15, 123456, tzinfo=UTC),
+        "whole": datetime(2024, 5, 1, 12, 30, 15, tzinfo=UTC),
+        "paris": datetime(2024, 5, 1, 12, 30, tzinfo=ZoneInfo("Europe/Paris")),
+        "day": date(2024, 5, 1),
+        "clock": dtime(7, 5, 1, 500000),
+        "span": timedelta(minutes=3, seconds=2),
+        "money": Decimal("1.50"),
+        "id": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        "lazy": gettext_lazy("name"),
+        "kind": next(iter(Job.Kind)),
+        "text": "Björk — Jóga ✓",
+        "numbers": [1, 2.5, -3, 2**62, None, True],
+        "nested": [{"a": {"b": []}}],
+        1: "int key",
+    }
+    ours = api.renderer.render(None, data, response_status=200)
+    standard = json.dumps(data, cls=NinjaJSONEncoder)
+    assert json.loads(ours) == json.loads(standard)
+    assert b'"at":"2024-05-01T12:30:15.123Z"' in ours and "Björk".encode() in ours
+
+
+def test_api_responses_are_compact_utf8_json(user, add_listens):
+    add_listens(user, [("Björk", "Jóga", "Homogenic", datetime(2021, 1, 2, 3, 4, 5, tzinfo=UTC))])
+    _, api = _token_client(user)
+    response = api.get("/api/v1/history/listens")
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert "Jóga".encode() in response.content
+    item = response.json()["items"][0]
+    assert item["listened_at"] == "2021-01-02T03:04:05Z" and item["track"]["title"] == "Jóga"
+    assert item["album"]["title"] == "Homogenic" and item["loved"] is False
+    error = api.get("/api/v1/history/listens?limit=0")
+    assert error.status_code == 422 and "limit" in error.content.decode()
