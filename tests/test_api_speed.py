@@ -260,6 +260,8 @@ def test_api_json_has_the_same_values_as_ninjas_standard_encoder():
         "at": datetime(2024, 5, 1, 12, 30, 15, 123456, tzinfo=UTC),
         "whole": datetime(2024, 5, 1, 12, 30, 15, tzinfo=UTC),
         "paris": datetime(2024, 5, 1, 12, 30, tzinfo=ZoneInfo("Europe/Paris")),
+        "paris_us": datetime(2024, 5, 1, 12, 30, 1, 999, tzinfo=ZoneInfo("Europe/Paris")),
+        "naive": datetime(2024, 5, 1, 12, 30, 1, 4000),
         "day": date(2024, 5, 1),
         "clock": dtime(7, 5, 1, 500000),
         "span": timedelta(minutes=3, seconds=2),
