@@ -3,16 +3,16 @@
 
     python bench/load_api.py [--db bench/data/bench-1000000.db] [--clients 4] [--seconds 20]
 
-Starts gunicorn exactly as `./scripts/run --prod` does (its settings come from gunicorn.conf.py:
-worker class, workers, threads, keep-alive, access log; DEBUG off) on the given database, issues
-a token for the user "bench", then N client threads each send GET /api/v1/history/listens (the
-first page, and every fifth request the page after a cursor) with `Authorization: Token …` for
-the duration, each over its own persistent HTTP/1.1 connection (reopened whenever the server
-closes it), reading every response whole and checking its status and length. Prints
-requests/s, p50/p95/p99 latency, errors, and where the 2 cores went: CPU milliseconds per request
-of the server (master + workers) and of this load generator, and the CPU other processes used
-meanwhile (the machine is shared: a busy neighbour lowers the figure). Target (issue 9):
-≥ 300 req/s with 4 clients.
+Starts gunicorn exactly as `./scripts/run --prod` does (its settings come from
+deploy/gunicorn.conf.py: worker class, workers, threads, keep-alive, access log; DEBUG off) on
+the given database, issues a token for the user "bench", then N client threads each send
+GET /api/v1/history/listens (the first page, and every fifth request the page after a cursor)
+with `Authorization: Token …` for the duration, each over its own persistent HTTP/1.1
+connection (reopened whenever the server closes it), reading every response whole and checking
+its status and length. Prints requests/s, p50/p95/p99 latency, errors, and where the 2 cores
+went: CPU milliseconds per request of the server (master + workers) and of this load generator,
+and the CPU other processes used meanwhile (the machine is shared: a busy neighbour lowers the
+figure). Target (issue 9): ≥ 300 req/s with 4 clients.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def main() -> int:
     parser.add_argument(
         "--gunicorn",
         default="",
-        help="extra gunicorn options over gunicorn.conf.py, to compare settings,"
+        help="extra gunicorn options over deploy/gunicorn.conf.py, to compare settings,"
         " e.g. '--worker-class sync --workers 3'",
     )
     parser.add_argument(
@@ -113,7 +113,7 @@ def main() -> int:
         "gunicorn",
         "musictracker.wsgi:application",
         "--config",
-        str(ROOT / "gunicorn.conf.py"),
+        str(ROOT / "deploy" / "gunicorn.conf.py"),
         "--bind",
         f"127.0.0.1:{args.port}",
         "--log-level",
@@ -211,9 +211,16 @@ def main() -> int:
         options = " ".join(command[command.index("--config") :][2:]).replace(
             f"--bind 127.0.0.1:{args.port} --log-level warning", ""
         )
+        version = subprocess.run(
+            [sys.executable, "-c", "import gunicorn; print(gunicorn.__version__)"],
+            env=env,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         print(
             f"GET /api/v1/history/listens (50 per page), {args.clients} clients"
-            f" ({'Connection: close' if args.close else 'keep-alive'}), gunicorn.conf.py"
+            f" ({'Connection: close' if args.close else 'keep-alive'}), gunicorn {version},"
+            " deploy/gunicorn.conf.py"
             f"{' ' + options.strip() if options.strip() else ''}:\n"
             f"  {n / elapsed:.0f} req/s, p50 {statistics.median(lat) * 1000:.1f} ms,"
             f" p95 {pct(0.95):.1f} ms, p99 {pct(0.99):.1f} ms, {len(errors)} errors out of {n}"

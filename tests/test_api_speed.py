@@ -291,3 +291,18 @@ def test_api_responses_are_compact_utf8_json(user, add_listens):
     assert item["album"]["title"] == "Homogenic" and item["loved"] is False
     error = api.get("/api/v1/history/listens?limit=0")
     assert error.status_code == 422 and "limit" in error.content.decode()
+
+
+# ---- the server ------------------------------------------------------------------------------
+def test_the_load_bench_runs_gunicorn_as_scripts_run_prod_does(settings):
+    import runpy
+
+    conf = runpy.run_path(str(settings.BASE_DIR / "deploy" / "gunicorn.conf.py"))
+    assert conf["worker_class"] == "gthread" and conf["keepalive"] > 0
+    assert conf["workers"] >= 2 and conf["threads"] >= 2 and conf["accesslog"] == "-"
+    run = (settings.BASE_DIR / "scripts" / "run").read_text()
+    bench = (settings.BASE_DIR / "bench" / "load_api.py").read_text()
+    assert "--config deploy/gunicorn.conf.py" in run
+    assert 'ROOT / "deploy" / "gunicorn.conf.py"' in bench
+    # Not at the top of the repository, where gunicorn would load it for any other command too.
+    assert not (settings.BASE_DIR / "gunicorn.conf.py").exists()
