@@ -54,15 +54,16 @@ def _token(db: str) -> str:
     return raw
 
 
-def _cpu_seconds(pids: set[int]) -> float:
-    total = 0
+def _cpu_seconds(pids: set[int]) -> tuple[float, float]:
+    """(user, system) CPU seconds of these processes so far."""
+    user = system = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICK
+        user, system = user + int(fields[11]), system + int(fields[12])
+    return user / TICK, system / TICK
 
 
 def _server_pids(master: int) -> set[int]:
@@ -197,7 +198,10 @@ def main() -> int:
             t.join()
         elapsed = time.monotonic() - started
         self1 = resource.getrusage(resource.RUSAGE_SELF)
-        server_cpu = _cpu_seconds(pids) - server_cpu0
+        server_user, server_sys = (
+            b - a for a, b in zip(server_cpu0, _cpu_seconds(pids), strict=True)
+        )
+        server_cpu = server_user + server_sys
         busy = _machine_busy_seconds() - busy0
         client_cpu = (self1.ru_utime + self1.ru_stime) - (self0.ru_utime + self0.ru_stime)
         other = max(0.0, busy - server_cpu - client_cpu)
@@ -225,7 +229,8 @@ def main() -> int:
             f"  {n / elapsed:.0f} req/s, p50 {statistics.median(lat) * 1000:.1f} ms,"
             f" p95 {pct(0.95):.1f} ms, p99 {pct(0.99):.1f} ms, {len(errors)} errors out of {n}"
             f"{' (' + ', '.join(sorted(set(errors))[:5]) + ')' if errors else ''}\n"
-            f"  CPU per request: server {server_cpu / n * 1000:.2f} ms, load generator"
+            f"  CPU per request: server {server_cpu / n * 1000:.2f} ms (user"
+            f" {server_user / n * 1000:.2f}, system {server_sys / n * 1000:.2f}), load generator"
             f" {client_cpu / n * 1000:.2f} ms; other processes used"
             f" {other / elapsed:.2f} of the {os.cpu_count()} cores meanwhile"
         )

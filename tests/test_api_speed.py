@@ -306,3 +306,49 @@ def test_the_load_bench_runs_gunicorn_as_scripts_run_prod_does(settings):
     assert 'ROOT / "deploy" / "gunicorn.conf.py"' in bench
     # Not at the top of the repository, where gunicorn would load it for any other command too.
     assert not (settings.BASE_DIR / "gunicorn.conf.py").exists()
+
+
+def test_history_page_written_directly_is_what_ninja_would_write(user, add_listens):
+    """The history list skips ninja's validation of its own output: check here, for pages with
+    every kind of value, that it is byte for byte what ninja's validated way writes, and valid."""
+    from musictracker.api import api
+    from tracking.history_api import listens_page
+    from tracking.models import Listen, LovedTrack
+    from tracking.schemas import ListenPage
+
+    _history(user, add_listens)
+    add_listens(
+        user,
+        [
+            ("Sigur Rós", "Hoppípolla", "Takk…", datetime(2023, 3, 2, 9, 0, 1, 123456, tzinfo=UTC)),
+            ("Sigur Rós", "Glósóli", "Takk…", datetime(2023, 3, 2, 9, 5, 0, 999, tzinfo=UTC), 380),
+            ("Old", "Song", "", datetime(1969, 7, 20, 20, 17, 40, tzinfo=UTC)),
+        ],
+    )
+    song = Listen.objects.get(user=user, track__title="Hoppípolla").track
+    LovedTrack.objects.create(user=user, track=song, loved_at=datetime.now(UTC))
+    _, client = _token_client(user)
+    cursor, pages = None, 0
+    while True:
+        url = "/api/v1/history/listens?limit=4" + (f"&cursor={cursor}" if cursor else "")
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/json; charset=utf-8"
+        page = listens_page(user, limit=4, cursor=cursor)
+        data = {"items": page.items, "next_cursor": page.next_cursor}
+        validated = ListenPage.model_validate(data).model_dump()
+        assert response.content == api.renderer.render(None, validated, response_status=200)
+        ListenPage.model_validate_json(response.content)  # and it fits the schema
+        pages += 1
+        cursor = response.json()["next_cursor"]
+        if not cursor:
+            break
+    assert pages == 4
+    body = client.get("/api/v1/history/listens?limit=2").json()
+    assert [i["listened_at"] for i in body["items"]] == [
+        "2023-03-02T09:05:00.000Z",
+        "2023-03-02T09:00:01.123Z",
+    ]
+    assert body["items"][1]["loved"] is True and body["items"][1]["album"]["title"] == "Takk…"
+    oldest = client.get("/api/v1/history/listens?to=1970-01-01T00:00:00Z").json()["items"]
+    assert oldest[0]["listened_at"] == "1969-07-20T20:17:40Z" and oldest[0]["album"] is None
