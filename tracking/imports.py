@@ -46,7 +46,9 @@ from tracking.listens import RecordResult, ingest
 
 log = logging.getLogger(__name__)
 
-BATCH = 5000
+# Listens per transaction: at import speed about half a second of writing, short enough for the
+# poller and the web server to wait for, long enough that each batch's rollup rows add up.
+BATCH = 10_000
 REPORT_LIMIT = 1000
 MIN_SPOTIFY_MS = 30_000
 # ListenBrainz refuses listens before this (LISTEN_MINIMUM_TS, 2002-10-01): older dates are
