@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from collection import queries as library
 from collection.catalogue import ListenRecord
 from collection.models import Album, Artist, Track
 from tracking import queries
@@ -50,6 +51,14 @@ def _parse_id(raw: str, label: str) -> int:
     return int(raw)
 
 
+def _yours(request, model, pk: int, is_yours):
+    """The artist or album of a filter, if it is in the user's library; another user's is
+    treated as unknown, so the journal never shows its name."""
+    if not is_yours(request.user, pk):
+        return None
+    return model.objects.filter(pk=pk).first()
+
+
 def _filters(request) -> tuple[queries.JournalFilters, dict]:
     """The filters of the URL, and what they name (for the chips). Raises BadParameter."""
     get = request.GET
@@ -61,6 +70,10 @@ def _filters(request) -> tuple[queries.JournalFilters, dict]:
     artist_id = album_id = None
     if get.get("artist_name", "").strip():  # typed in the filter form
         named["artist"] = queries.artist_named(get["artist_name"])
+        if named["artist"] is not None and not library.artist_is_yours(
+            request.user, named["artist"].pk
+        ):
+            named["artist"] = None  # only the user's own artists are named (and filtered on)
         if named["artist"] is None:
             raise queries.BadParameter(
                 _("No artist called “%(name)s” in the catalogue.")
@@ -69,12 +82,12 @@ def _filters(request) -> tuple[queries.JournalFilters, dict]:
         artist_id = named["artist"].pk
     elif get.get("artist", "").strip():
         artist_id = _parse_id(get["artist"], _("artist"))
-        named["artist"] = Artist.objects.filter(pk=artist_id).first()
+        named["artist"] = _yours(request, Artist, artist_id, library.artist_is_yours)
         if named["artist"] is None:
             raise queries.BadParameter(_("There is no artist with id %(id)s.") % {"id": artist_id})
     if get.get("album", "").strip():
         album_id = _parse_id(get["album"], _("album"))
-        named["album"] = Album.objects.filter(pk=album_id).first()
+        named["album"] = _yours(request, Album, album_id, library.album_is_yours)
         if named["album"] is None:
             raise queries.BadParameter(_("There is no album with id %(id)s.") % {"id": album_id})
     loved = get.get("loved") in {"1", "on", "true"}
@@ -166,6 +179,8 @@ def now_playing(request):
 @require_POST
 def love(request, track_id: int):
     track = get_object_or_404(Track, pk=track_id)
+    if not library.track_is_yours(request.user, track.pk):  # another user's track: unknown here
+        raise Http404
     loved = request.POST.get("loved") == "1"
     result = set_loved(user=request.user, track_id=track.pk, loved=loved)
     if request.htmx:
