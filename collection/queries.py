@@ -164,6 +164,25 @@ def your_artists(user) -> QuerySet:
     )
 
 
+def in_library(user, *, artist: str | None = None, album: str | None = None) -> Q:
+    """A filter for rows of another model pointing at an artist and/or an album (through the
+    named fields): a row is kept when that artist or album is the user's. Evaluated per row kept
+    by the rest of the query, so meant for short lists (Settings' last errors)."""
+    owned = _owned(user)
+    q = Q(pk__in=[])
+    if artist:
+        q |= Exists(UserArtistStat.objects.filter(user=user, artist_id=OuterRef(artist)))
+        q |= Exists(
+            AlbumArtist.objects.filter(
+                artist_id=OuterRef(artist), album_id__in=owned.values("album_id")
+            )
+        )
+    if album:
+        q |= Exists(UserAlbumStat.objects.filter(user=user, album_id=OuterRef(album)))
+        q |= Exists(owned.filter(album_id=OuterRef(album)))
+    return q
+
+
 def album_is_yours(user, album_id: int) -> bool:
     return your_albums(user).filter(pk=album_id).exists()
 

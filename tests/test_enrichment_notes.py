@@ -190,16 +190,20 @@ def test_image_picker_rejects_bad_input_with_a_message(auth_client, user, add_li
     assert auth_client.post(url, {"image": img.pk}).status_code == 404  # not this artist's
 
 
-def test_settings_shows_backlog_services_errors_and_hit_rate(auth_client, settings):
+def test_settings_shows_backlog_services_errors_and_hit_rate(auth_client, settings, user):
     configure(settings, "spotify", client_id="", client_secret="")
-    make_album()
+    album = make_album(owner=user)
+    someone_elses = make_album("Private Press", "Nobody Alice Knows")
     AiUsage.bump("requests", 3)
     AiUsage.bump("cache_hits", 1)
-    services.remember("deezer", "error", "Deezer answered HTTP 503", album=Album.objects.first())
+    services.remember("deezer", "error", "Deezer answered HTTP 503", album=album)
+    services.remember("deezer", "error", "Deezer answered HTTP 502", album=someone_elses)
     page = auth_client.get(reverse("settings")).content.decode()
     assert "Deezer answered HTTP 503" in page
+    # errors about another user's albums stay theirs (the names would tell what they play)
+    assert "Private Press" not in page and "HTTP 502" not in page
     assert "Pictures and album notes" in page
-    assert 'id="backlog-albums">1<' in page
+    assert 'id="backlog-albums">2<' in page
     assert "hit rate 25 %" in page
     assert "spotify.client_id" in page
 

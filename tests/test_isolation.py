@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from collection.catalogue import Catalogue, ListenRecord, resolve
 from collection.models import Album, AlbumMetadata, Artist, CollectionItem, Image, Track
+from enrichment.models import EnrichmentState
 from musictracker.models import ApiToken, Job, Profile
 from playlists.models import Playlist, PlaylistTrack
 from tracking.listens import ingest
@@ -106,7 +107,18 @@ def _build_alice(make_user) -> dict:
         rating=5,
     )
     AlbumMetadata.objects.create(
-        album=album, description=f"{SECRET} liner notes", summary=f"{SECRET} summary"
+        album=album,
+        description=f"{SECRET} liner notes",
+        summary=f"{SECRET} summary",
+        ai_status="failed",
+        ai_error="the model refused",
+    )
+    # Enrichment's last errors (shown in Settings) about A's artist and owned record.
+    EnrichmentState.objects.create(
+        artist=artist, service="spotify", outcome="error", reason="HTTP 502", tried_at=base
+    )
+    EnrichmentState.objects.create(
+        album_id=owned.album_id, service="deezer", outcome="error", reason="timeout", tried_at=base
     )
     image = Image.objects.create(
         kind="album", album=album, url="https://img.example/zz-a-secret.jpg", source="spotify"
