@@ -74,6 +74,9 @@ class Catalogue:
     albums: dict[str, int] = field(default_factory=dict)  # match key → id
     tracks: dict[str, TrackInfo] = field(default_factory=dict)  # match key → info
     credits: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # The names exactly as a source spelt them (artist, album artist, album, title) → track match
+    # key: a play of a track already seen in this job skips normalization and splitting.
+    spelled: dict[tuple[str, str, str, str], str] = field(default_factory=dict)
     new_artist_ids: set[int] = field(default_factory=set)
     new_album_ids: set[int] = field(default_factory=set)
     # Tracks whose duration this job learnt (track id → seconds): listens stored before the
@@ -213,6 +216,30 @@ def resolve(
     """
     cat = cat if cat is not None else Catalogue()
 
+    # 0. Plays of tracks this job has already matched need no normalization: only the others
+    #    take the road below, and the answer is assembled for all of them at the end.
+    track_key_of: list[str | None] = [None] * len(records)
+    todo: list[int] = []
+    spelled = cat.spelled
+    for i, r in enumerate(records):
+        key = spelled.get((r.artist, r.album_artist, r.album, r.track))
+        if key is None:
+            todo.append(i)
+        else:
+            track_key_of[i] = key
+    if todo:
+        fresh = [records[i] for i in todo]
+        for i, key in zip(todo, _track_keys(fresh, cat), strict=True):
+            track_key_of[i] = key
+            if key is not None:
+                r = records[i]
+                spelled[(r.artist, r.album_artist, r.album, r.track)] = key
+    return _resolved(records, track_key_of, cat)
+
+
+def _track_keys(records: Sequence[ListenRecord], cat: Catalogue) -> list[str | None]:
+    """The match key of each record's track (None: no artist or no title), creating the
+    artists, albums and tracks that do not exist yet; `cat.tracks` then holds every key."""
     # 1. Artists: whole credits first (so a known "Simon & Garfunkel" is not split), then parts.
     whole_keys = set()
     for r in records:
@@ -277,7 +304,12 @@ def resolve(
             track_rows[key] = (r, credited, album_id)
     if track_rows:
         _ensure_tracks(cat, track_rows)
+    return track_key_of
 
+
+def _resolved(
+    records: Sequence[ListenRecord], track_key_of: list[str | None], cat: Catalogue
+) -> list[ResolvedListen | None]:
     # 4. Durations learnt from this batch fill tracks that had none (first pass), so every
     #    listen of the batch carries the duration known at the end of it (second pass).
     fill: dict[int, int] = {}

@@ -258,3 +258,48 @@ def test_duplicate_checks_read_ranges_not_the_whole_history(user, add_listens):
     for plan in plans:
         # every read of listens or sessions is a bounded range or a seek, never "user_id=?" alone
         assert not plan.rstrip().endswith("(user_id=?)"), plan
+
+
+def test_no_read_scans_a_table_with_the_statistics_of_a_one_user_install(user, add_listens):
+    """Regression: after `PRAGMA optimize` on a one-user install (every listen has the same
+    user_id), SQLite read the session windows by scanning every track and probing the listens of
+    each (30 ms a window: a 100,000-listen import spent two thirds of its time there)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite query plans")
+    add_listens(
+        user, [(f"A{i % 5}", f"T{i}", "", utc(2020, 1, 1) + timedelta(hours=i)) for i in range(50)]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute(
+            "DELETE FROM sqlite_stat1 WHERE tbl IN ('tracking_listen', 'collection_track')"
+        )
+        stats = [  # measured on a seeded million-listen install
+            ("tracking_listen", "listen_user_track", "999921 999921 118 1"),
+            ("tracking_listen", "listen_user_album", "999921 999921 1232 1"),
+            ("tracking_listen", "listen_user_artist", "999921 999921 3334 1"),
+            ("tracking_listen", "tracking_listen_track_id_3cededf9", "999921 118"),
+            ("tracking_listen", "sqlite_autoindex_tracking_listen_1", "999921 999921 1 1"),
+            ("collection_track", "sqlite_autoindex_collection_track_1", "8545 1"),
+        ]
+        cursor.executemany("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES (%s, %s, %s)", stats)
+        cursor.execute("ANALYZE sqlite_schema")  # reload the statistics
+    try:
+        with CaptureQueriesContext(connection) as ctx:
+            add_listens(user, [("A1", "T3", "", utc(2020, 1, 1, 3, 10))])
+        plans = []
+        with connection.cursor() as cursor:
+            for q in ctx.captured_queries:
+                if q["sql"].startswith("SELECT") and "tracking_listen " in q["sql"]:
+                    cursor.execute("EXPLAIN QUERY PLAN " + q["sql"])
+                    plans.append(" | ".join(str(r[-1]) for r in cursor.fetchall()))
+        assert plans
+        for plan in plans:
+            assert "SCAN" not in plan, plan
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM sqlite_stat1")
+            cursor.execute("ANALYZE sqlite_schema")

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Q
 
 from tracking.models import Listen, ListeningSession, MonthTransitionStat, UserTransitionStat
 
@@ -64,33 +63,78 @@ def _merge(intervals: list[list]) -> list[list]:
     return out
 
 
-def _q(field_lo: str, field_hi: str, windows: list[list]) -> Q:
-    q = Q()
-    for lo, hi in windows:
-        q |= Q(**{f"{field_lo}__gte": lo, f"{field_hi}__lte": hi})
-    return q
+def _dt(value) -> datetime:
+    """A datetime from a raw cursor: SQLite gives naive UTC text, PostgreSQL aware datetimes."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def _windows(user_id: int, times: Iterable[datetime]) -> list[list]:
-    """The windows around `times`, widened to the stored sessions they overlap. Sessions never
-    overlap each other, so the ones touching [lo, hi] are those starting inside it plus, at most,
-    the last one starting before lo: two index seeks per window, whatever the history's size
-    (ranges joined by OR, or an open-ended "started before hi", walk every session)."""
-    wins = _merge([[t - GAP, t + GAP] for t in times])
-    grown = []
-    sessions = ListeningSession.objects.filter(user_id=user_id)
+SESSIONS_SQL = (
+    "SELECT id, started_at, last_listened_at, listens, seconds FROM tracking_listeningsession"
+    " WHERE user_id = %s AND started_at >= %s AND started_at <= %s"
+)
+SESSION_BEFORE_SQL = (
+    "SELECT id, started_at, last_listened_at, listens, seconds FROM tracking_listeningsession"
+    " WHERE user_id = %s AND started_at < %s ORDER BY started_at DESC LIMIT 1"
+)
+
+
+def _touching(user_id: int, wins: list[list]) -> list[tuple]:
+    """The stored sessions overlapping the windows, as (start, last, listens, seconds, id) in
+    time order. Sessions never overlap each other, so the ones touching a window are those
+    starting inside it plus, at most, the last one starting before it. Windows less than two
+    days apart are read together: two index seeks per cluster, whatever the history's size (an
+    import of a year brings thousands of windows; ranges joined by OR, or an open-ended
+    "started before", walk every session)."""
+    from bisect import bisect_left, bisect_right
+
+    from musictracker.db import adapt_datetime
+
+    clusters: list[list] = []
     for lo, hi in wins:
-        inside = sessions.filter(started_at__gte=lo, started_at__lte=hi)
-        grown += [list(r) for r in inside.values_list("started_at", "last_listened_at")]
-        before = (
-            sessions.filter(started_at__lt=lo)
-            .order_by("-started_at")
-            .values_list("started_at", "last_listened_at")
-            .first()
-        )
-        if before and before[1] >= lo:
-            grown.append(list(before))
-    return _merge(wins + grown)
+        if clusters and lo - clusters[-1][1] < timedelta(days=2):
+            clusters[-1][1] = hi
+        else:
+            clusters.append([lo, hi])
+    found: dict[int, tuple] = {}
+    with connection.cursor() as cursor:
+        for lo, hi in clusters:
+            cursor.execute(SESSIONS_SQL, [user_id, adapt_datetime(lo), adapt_datetime(hi)])
+            rows = cursor.fetchall()
+            cursor.execute(SESSION_BEFORE_SQL, [user_id, adapt_datetime(lo)])
+            for pk, start, last, n, seconds in rows + cursor.fetchall():
+                found[pk] = (_dt(start), _dt(last), n, seconds, pk)
+    stored = sorted(found.values())
+    starts = [s[0] for s in stored]
+    touched: dict[int, tuple] = {}
+    for lo, hi in wins:
+        i = bisect_left(starts, lo)
+        j = bisect_right(starts, hi)
+        if i > 0 and stored[i - 1][1] >= lo:
+            i -= 1
+        for session in stored[i:j]:
+            touched[session[4]] = session
+    return sorted(touched.values())
+
+
+def _windows(user_id: int, times: Iterable[datetime]) -> tuple[list[list], list[int]]:
+    """The windows around `times`, widened to the stored sessions they overlap, and the ids of
+    those sessions."""
+    wins = _merge([[t - GAP, t + GAP] for t in times])
+    touched = _touching(user_id, wins)
+    grown = [[start, last] for start, last, *_ in touched]
+    return _merge(wins + grown), [s[4] for s in touched]
+
+
+# CROSS JOIN fixes the order on SQLite: with the statistics of a one-user install (every listen
+# has the same user_id), its planner scanned every track and probed the listens of each: 30 ms a
+# window instead of a fraction of one. PostgreSQL plans it as a plain join.
+ROWS_SQL = (
+    "SELECT l.listened_at, l.track_id, l.artist_id, t.duration, l.local_date"
+    " FROM tracking_listen l CROSS JOIN collection_track t"
+    " WHERE t.id = l.track_id AND l.user_id = %s AND l.listened_at >= %s AND l.listened_at <= %s"
+)
 
 
 def _rows(user_id: int, windows: list[list]) -> list[tuple]:
@@ -101,11 +145,6 @@ def _rows(user_id: int, windows: list[list]) -> list[tuple]:
 
     from musictracker.db import adapt_datetime
 
-    sql = (
-        "SELECT l.listened_at, l.track_id, l.artist_id, t.duration, l.local_date"
-        " FROM tracking_listen l JOIN collection_track t ON t.id = l.track_id"
-        " WHERE l.user_id = %s AND l.listened_at >= %s AND l.listened_at <= %s"
-    )
     clusters: list[list] = []
     for lo, hi in windows:
         if clusters and lo - clusters[-1][1] < timedelta(hours=6):
@@ -117,12 +156,9 @@ def _rows(user_id: int, windows: list[list]) -> list[tuple]:
     dates: dict = {}
     with connection.cursor() as cursor:
         for lo, hi in clusters:
-            cursor.execute(sql, [user_id, adapt_datetime(lo), adapt_datetime(hi)])
+            cursor.execute(ROWS_SQL, [user_id, adapt_datetime(lo), adapt_datetime(hi)])
             for at, track, artist, duration, local_date in cursor.fetchall():
-                if isinstance(at, str):
-                    at = datetime.fromisoformat(at)
-                if at.tzinfo is None:  # SQLite: naive UTC
-                    at = at.replace(tzinfo=UTC)
+                at = _dt(at)
                 i = bisect_right(los, at) - 1
                 if i < 0 or at > windows[i][1]:
                     continue
@@ -152,7 +188,10 @@ def update(
     if not times:
         change()
         return
-    windows = _windows(user_id, times)
+    if added and not removed:
+        _insert(user_id, times, change, added)
+        return
+    windows, stale = _windows(user_id, times)
     before = _rows(user_id, windows)
     change()
     if added:
@@ -161,15 +200,80 @@ def update(
         after = [r for r in before if (r[0], r[1]) not in removed]
     else:  # durations learnt: same listens, new lengths
         after = before
-    for i in range(0, len(windows), 200):
-        q = _q("started_at", "started_at", windows[i : i + 200])
-        ListeningSession.objects.filter(q, user_id=user_id).delete()
+    _drop(stale)
     _, old = compute(before)
     sessions, new = compute(after)
     _store(user_id, sessions)
+    _count_transitions(user_id, new, old)
+
+
+def _insert(user_id: int, times: list[datetime], change: Callable[[], object], added) -> None:
+    """`update` for new listens only, reading just the listens within 30 minutes of them.
+
+    New listens never split a session, they only join and extend them; and every listen next to
+    a new one lies within 30 minutes of it, inside the windows. So the parts of the touched
+    sessions outside the windows stay attached to their neighbours, and a stored session can
+    take part as a whole (its start, last listen, count and the last listen's duration), not
+    listen by listen: a backfill that extends one long session batch after batch reads a
+    constant amount, not the whole session each time. Transitions change only between
+    neighbours inside a window; pairs across two windows are left out before and after alike."""
+    from bisect import bisect_right
+
+    wins = _merge([[t - GAP, t + GAP] for t in times])
+    touched = _touching(user_id, wins)
+    before = _rows(user_id, wins)
+    change()
+    after = sorted(before + added, key=lambda r: (r[0], r[1]))
+    # The last listen of each stored session: its track and duration when it lies in a window
+    # (then a new listen may share its time), else from the stored length.
+    at_window: dict[datetime, tuple] = {}
+    for at, track, _artist, duration, _day in before:
+        at_window[at] = (track, duration or 0)
+    items = []
+    for start, last, n, seconds, _pk in touched:
+        track, duration = at_window.get(last, (0, seconds - int((last - start).total_seconds())))
+        items.append((start, (last, track), n, duration))
+    items += [(at, (at, track), 1, duration or 0) for at, track, _a, duration, _d in added]
+    items.sort(key=lambda x: (x[0], x[1]))
+    sessions, cur = [], None
+    for start, last, n, duration in items:
+        if cur is not None and start - cur[1][0] <= GAP:
+            cur[2] += n
+            if last > cur[1]:
+                cur[1], cur[3] = last, duration
+            continue
+        if cur is not None:
+            sessions.append(_close(cur[0], cur[1][0], cur[2], cur[3]))
+        cur = [start, last, n, duration]
+    sessions.append(_close(cur[0], cur[1][0], cur[2], cur[3]))
+    _drop([s[4] for s in touched])
+    _store(user_id, sessions)
+
+    los = [lo for lo, _hi in wins]
+
+    def by_window(rows: list[tuple]) -> list[list[tuple]]:
+        parts: list[list[tuple]] = [[] for _ in wins]
+        for row in rows:
+            parts[bisect_right(los, row[0]) - 1].append(row)
+        return parts
+
+    old, new = Counter(), Counter()
+    for part in by_window(before):
+        old.update(compute(part)[1])
+    for part in by_window(after):
+        new.update(compute(part)[1])
+    _count_transitions(user_id, new, old)
+
+
+def _drop(session_ids: list[int]) -> None:
+    for i in range(0, len(session_ids), 500):
+        ListeningSession.objects.filter(pk__in=session_ids[i : i + 500]).delete()
+
+
+def _count_transitions(user_id: int, new: Counter, old: Counter) -> None:
     new.subtract(old)
     _add_transitions(user_id, {k: v for k, v in new.items() if v})
-    months = {k[0] for k in new}
+    months = {k[0] for k, v in new.items() if v < 0}  # only fewer transitions leave zeros
     if months:
         MonthTransitionStat.objects.filter(
             user_id=user_id, month__in=months, listens__lte=0

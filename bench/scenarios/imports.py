@@ -51,61 +51,130 @@ WORDS = [
 ]
 
 
-def write_spotify_export(path: Path, n: int, *, seed: int = 1, artists: int = 1500) -> Path:
-    """A Spotify-like export of n plays: ~5 % short plays, ~1 % podcasts, Zipf-ish taste."""
-    rng = random.Random(seed)
+def _name(rng: random.Random, k: int) -> str:
+    return " ".join(rng.choice(WORDS).title() for _ in range(k))
 
-    def name(k: int) -> str:
-        return " ".join(rng.choice(WORDS).title() for _ in range(k))
 
-    catalogue = []
+def _spotify_row(i: int, at: datetime, artist: str, album: str, track: str, rng) -> dict:
+    roll = rng.random()
+    row = {
+        "ts": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "username": "bench",
+        "platform": "Android OS",
+        "ms_played": rng.randint(31000, 400000) if roll > 0.05 else rng.randint(0, 29000),
+        "conn_country": "FR",
+        "ip_addr_decrypted": None,
+        "user_agent_decrypted": None,
+        "master_metadata_track_name": track,
+        "master_metadata_album_artist_name": artist,
+        "master_metadata_album_album_name": album,
+        "spotify_track_uri": f"spotify:track:{i:022d}",
+        "episode_name": None,
+        "episode_show_name": None,
+        "spotify_episode_uri": None,
+        "reason_start": "trackdone",
+        "reason_end": "trackdone",
+        "shuffle": False,
+        "skipped": None,
+        "offline": False,
+        "offline_timestamp": 0,
+        "incognito_mode": False,
+    }
+    if roll > 0.99:
+        row.update(
+            master_metadata_track_name=None,
+            master_metadata_album_artist_name=None,
+            master_metadata_album_album_name=None,
+            episode_name="Episode",
+            episode_show_name="Show",
+        )
+    return row
+
+
+def _catalogue(rng: random.Random, artists: int) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """Artists, each with albums and their tracklists."""
+    out = []
     for a in range(artists):
-        artist = f"{name(2)} {a}"
+        albums = []
         for b in range(rng.randint(1, 6)):
-            album = f"{name(rng.randint(1, 3))} {b}"
-            for t in range(rng.randint(6, 14)):
-                catalogue.append((artist, album, f"{name(rng.randint(1, 4))} {t}"))
-    weights = [1 / (i + 1) ** 0.8 for i in range(len(catalogue))]
-    rng.shuffle(catalogue)
-    picks = rng.choices(catalogue, weights=weights, k=n)
+            tracks = [f"{_name(rng, rng.randint(1, 4))} {t}" for t in range(rng.randint(6, 14))]
+            albums.append((f"{_name(rng, rng.randint(1, 3))} {b}", tracks))
+        out.append((f"{_name(rng, 2)} {a}", albums))
+    return out
+
+
+def _plays_random(rng, catalogue, n):
+    """Worst case for the rollups: every play drawn at random from the whole catalogue."""
+    flat = [(a, b, t) for a, albums in catalogue for b, tracks in albums for t in tracks]
+    weights = [1 / (i + 1) ** 0.8 for i in range(len(flat))]
+    rng.shuffle(flat)
     at = datetime(2012, 1, 1, tzinfo=UTC)
+    for artist, album, track in rng.choices(flat, weights=weights, k=n):
+        at += timedelta(seconds=rng.randint(200, 900))
+        yield at, artist, album, track
+
+
+def _plays_realistic(rng, catalogue, n, years: int = 12):
+    """How people listen: sessions through the day, each a run through an album, a shuffle of
+    favourite tracks or a discovery, drawn from a rotation of artists that drifts from month
+    to month; `years` of history, ending before today."""
+    weights = [1 / (i + 1) ** 0.9 for i in range(len(catalogue))]
+    everyone = range(len(catalogue))
+    rotation = rng.choices(everyone, weights=weights, k=60)
+    per_day = max(5.0, n / (years * 365))
+    day = datetime(2011, 1, 1, 7, tzinfo=UTC)
+    month, done, last = day.month, 0, day
+    while done < n:
+        if day.month != month:  # a tenth of the rotation changes each month
+            month = day.month
+            for k in rng.sample(range(len(rotation)), 6):
+                rotation[k] = rng.choices(everyone, weights=weights)[0]
+        quota = per_day * rng.uniform(0.3, 1.7)
+        today = 0
+        at = max(day + timedelta(hours=rng.uniform(0, 4)), last + timedelta(minutes=40))
+        while today < quota and done < n:
+            mode = rng.random()
+            if mode < 0.5:  # an album, start to (nearly) the end
+                artist, albums = catalogue[rng.choice(rotation)]
+                album, tracks = rng.choice(albums)
+                plays = [(artist, album, t) for t in tracks[: rng.randint(len(tracks) // 2, 99)]]
+            elif mode < 0.85:  # a shuffle of the rotation's tracks
+                plays = []
+                for _ in range(rng.randint(5, 30)):
+                    artist, albums = catalogue[rng.choice(rotation)]
+                    album, tracks = rng.choice(albums)
+                    plays.append((artist, album, rng.choice(tracks)))
+            else:  # discovery: artists from anywhere
+                plays = []
+                for _ in range(rng.randint(3, 12)):
+                    artist, albums = catalogue[rng.choices(everyone, weights=weights)[0]]
+                    album, tracks = rng.choice(albums)
+                    plays.append((artist, album, rng.choice(tracks)))
+            for artist, album, track in plays:
+                at += timedelta(seconds=rng.randint(150, 330))
+                yield at, artist, album, track
+                done += 1
+                today += 1
+                if done == n:
+                    return
+            last = at
+            at += timedelta(minutes=rng.randint(35, 180))
+        day = max(day + timedelta(days=1), (last + timedelta(hours=6)).replace(hour=7))
+
+
+def write_spotify_export(
+    path: Path, n: int, *, seed: int = 1, artists: int = 1500, shape: str = "realistic"
+) -> Path:
+    """A Spotify-like export of n plays (~5 % short plays, ~1 % podcasts). `shape`: "realistic"
+    (album runs and shuffles of a drifting rotation) or "random" (every play drawn at random:
+    the worst case for the rollups, which then change several rows per listen)."""
+    rng = random.Random(seed)
+    catalogue = _catalogue(rng, artists)
+    plays = (_plays_realistic if shape == "realistic" else _plays_random)(rng, catalogue, n)
     with open(path, "w", encoding="utf-8") as f:
         f.write("[\n")
-        for i, (artist, album, track) in enumerate(picks):
-            at += timedelta(seconds=rng.randint(200, 900))
-            roll = rng.random()
-            row = {
-                "ts": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "username": "bench",
-                "platform": "Android OS",
-                "ms_played": rng.randint(31000, 400000) if roll > 0.05 else rng.randint(0, 29000),
-                "conn_country": "FR",
-                "ip_addr_decrypted": None,
-                "user_agent_decrypted": None,
-                "master_metadata_track_name": track,
-                "master_metadata_album_artist_name": artist,
-                "master_metadata_album_album_name": album,
-                "spotify_track_uri": f"spotify:track:{i:022d}",
-                "episode_name": None,
-                "episode_show_name": None,
-                "spotify_episode_uri": None,
-                "reason_start": "trackdone",
-                "reason_end": "trackdone",
-                "shuffle": False,
-                "skipped": None,
-                "offline": False,
-                "offline_timestamp": 0,
-                "incognito_mode": False,
-            }
-            if roll > 0.99:
-                row.update(
-                    master_metadata_track_name=None,
-                    master_metadata_album_artist_name=None,
-                    master_metadata_album_album_name=None,
-                    episode_name="Episode",
-                    episode_show_name="Show",
-                )
-            f.write(json.dumps(row))
+        for i, (at, artist, album, track) in enumerate(plays):
+            f.write(json.dumps(_spotify_row(i, at, artist, album, track, rng)))
             f.write(",\n" if i < n - 1 else "\n")
         f.write("]\n")
     return path
@@ -129,7 +198,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_import(n: int, *, keep: bool = False) -> dict:
+def run_import(n: int, *, keep: bool = False, shape: str = "realistic") -> dict:
     from django.contrib.auth import get_user_model
 
     from musictracker.models import Profile
@@ -137,7 +206,9 @@ def run_import(n: int, *, keep: bool = False) -> dict:
 
     User = get_user_model()
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_spotify_export(Path(tmp) / "Streaming_History_Audio_bench.json", n)
+        path = write_spotify_export(
+            Path(tmp) / "Streaming_History_Audio_bench.json", n, shape=shape
+        )
         t0 = time.perf_counter()
         rows = sum(1 for _ in read_rows(path))
         parse = time.perf_counter() - t0
@@ -179,6 +250,7 @@ def main() -> int:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--listens", type=int, default=500_000)
+    parser.add_argument("--shape", choices=["realistic", "random"], default="realistic")
     parser.add_argument(
         "--db", default=str(Path(__file__).resolve().parents[1] / "data" / "bench-1000000.db")
     )
@@ -193,9 +265,9 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    out = run_import(args.listens)
+    out = run_import(args.listens, shape=args.shape)
     print(
-        f"{out['rows']:,} rows ({out['added']:,} added, {out['skipped']:,} skipped) in"
+        f"{args.shape} export: {out['rows']:,} rows ({out['added']:,} added, {out['skipped']:,} skipped) in"
         f" {out['seconds']:.1f} s: {out['rows_per_s']:,.0f} rows/s, {out['added_per_s']:,.0f}"
         f" listens/s; parse only {out['parse_per_s']:,.0f} rows/s; peak RSS"
         f" {out['peak_rss_mb']:.0f} MB (anonymous, after: {out['anon_rss_mb']:.0f} MB)"
