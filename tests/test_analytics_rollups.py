@@ -135,9 +135,7 @@ def test_random_batches_and_deletions_always_equal_a_rebuild(user, add_listens, 
         assert snapshot(user) == incremental
 
 
-def test_a_backfill_extending_one_long_session_reads_only_near_the_new_listens(
-    user, add_listens
-):
+def test_a_backfill_extending_one_long_session_reads_only_near_the_new_listens(user, add_listens):
     """Newest first, 5 minutes apart: every batch extends one long session. The result equals a
     rebuild, and each batch reads only the listens near its own (not the whole session)."""
     from django.db import connection

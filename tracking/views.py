@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from collection import queries as library
 from collection.catalogue import ListenRecord
-from collection.models import Album, Artist, Track
+from collection.models import Track
 from tracking import queries
 from tracking.forms import ConfirmForm, ManualListenForm
 from tracking.listens import delete_listens, ingest
@@ -51,14 +51,6 @@ def _parse_id(raw: str, label: str) -> int:
     return int(raw)
 
 
-def _yours(request, model, pk: int, is_yours):
-    """The artist or album of a filter, if it is in the user's library; another user's is
-    treated as unknown, so the journal never shows its name."""
-    if not is_yours(request.user, pk):
-        return None
-    return model.objects.filter(pk=pk).first()
-
-
 def _filters(request) -> tuple[queries.JournalFilters, dict]:
     """The filters of the URL, and what they name (for the chips). Raises BadParameter."""
     get = request.GET
@@ -82,12 +74,13 @@ def _filters(request) -> tuple[queries.JournalFilters, dict]:
         artist_id = named["artist"].pk
     elif get.get("artist", "").strip():
         artist_id = _parse_id(get["artist"], _("artist"))
-        named["artist"] = _yours(request, Artist, artist_id, library.artist_is_yours)
+        # only the user's own artists and albums: another user's is unknown (its name is theirs)
+        named["artist"] = library.your_artists(request.user).filter(pk=artist_id).first()
         if named["artist"] is None:
             raise queries.BadParameter(_("There is no artist with id %(id)s.") % {"id": artist_id})
     if get.get("album", "").strip():
         album_id = _parse_id(get["album"], _("album"))
-        named["album"] = _yours(request, Album, album_id, library.album_is_yours)
+        named["album"] = library.your_albums(request.user).filter(pk=album_id).first()
         if named["album"] is None:
             raise queries.BadParameter(_("There is no album with id %(id)s.") % {"id": album_id})
     loved = get.get("loved") in {"1", "on", "true"}
