@@ -158,6 +158,7 @@ def test_an_hour_of_outage_keeps_the_schedule_and_loses_nothing(
     page = client.get("/settings/").content.decode()
     assert f"the last {HOUR_OF_TICKS} polls failed in a row" in page
     assert "It keeps trying at every interval." in page
+    assert OUTAGES[outage].lower() in page.lower()  # the last error, in words
     health = client.get("/healthz")
     report = health.json()
     assert health.status_code == 200 and report["status"] == "degraded"
