@@ -79,10 +79,11 @@ def follower(make_user):
 
 @pytest.fixture
 def poll_schedule(clock):
-    """The schedules as the run scripts apply them; only the poll and the heartbeat are kept
+    """The schedules as the run scripts apply them; the Last.fm ones and the heartbeat are kept
     (the others have their own tests, and would only slow this one)."""
     call_command("sync_schedules", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    Schedule.objects.exclude(name__in=["lastfm poll", "worker heartbeat"]).delete()
+    keep = ["lastfm poll", "lastfm loved sync", "worker heartbeat"]
+    Schedule.objects.exclude(name__in=keep).delete()
     return Schedule.objects.get(name="lastfm poll")
 
 
@@ -152,6 +153,10 @@ def test_an_hour_of_outage_keeps_the_schedule_and_loses_nothing(
     assert len(tasks) == 1 + HOUR_OF_TICKS
     assert all(t.success for t in tasks), [t.result for t in tasks if not t.success]
     assert "1 failed" in tasks[-1].result
+    # the loved-tracks sync (every 30 minutes) ran through the outage as well, without crashing
+    loved = list(Task.objects.filter(func="tracking.tasks.sync_lastfm_loved"))
+    assert all(t.success for t in loved)
+    assert sum("1 failed" in t.result for t in loved) == 2  # at 30 and 60 minutes
 
     # What the user and the monitor see.
     client.force_login(follower)
