@@ -471,6 +471,9 @@ def test_every_page_and_post_keeps_alices_data_from_bob(client, world):
                 client.force_login(bob)
                 leaks.check(f"GET {url}{query}", _request(client, "GET", url + query))
                 walked += 1
+            client.force_login(bob)  # the fragment htmx asks for, which may differ from the page
+            hx = _request(client, "GET", url, HTTP_HX_REQUEST="true")
+            leaks.check(f"GET {url} (htmx)", hx)
             client.force_login(bob)
             leaks.check(f"POST {url}", _request(client, "POST", url, data=_post_data(a)))
             client.force_login(bob)
