@@ -1,7 +1,5 @@
-"""The AI service: any OpenAI-compatible chat-completions API (Infomaniak's EurIA by default, a
-local Ollama or llama.cpp by changing `ai.base_url` and `ai.model`).
-
-Reusable entry point for every AI feature of the app (playlists, analytics, album notes):
+"""AI calls of enrichment: JSON answers (`chat_json`) and album notes, through the one AI client
+(musictracker/ai.py: configuration, retries, errors), counted in `enrichment.models.AiUsage`.
 
     from enrichment import ai
 
@@ -18,11 +16,7 @@ Reusable entry point for every AI feature of the app (playlists, analytics, albu
 `chat_json` asks for a JSON object (`response_format={"type": "json_object"}` plus the schema
 hint in the system message), parses and checks the `required` keys, and retries once when the
 answer is malformed. It raises `AiError` (with a readable message: "check ai.api_key" on a 401, the
-timeout on a timeout, "malformed JSON twice: …") and counts requests and failures in
-`enrichment.models.AiUsage`, which Settings shows. Call it from a task, never from a view.
-
-Configuration: `ai.base_url` (`{product_id}` is replaced by `ai.product_id`), `ai.model`,
-`ai.api_key` (Bearer; not needed for a server on localhost), `ai.timeout_seconds`, `ai.max_tokens`.
+timeout on a timeout, "malformed JSON twice: …"). Call it from a task, never from a view.
 """
 
 from __future__ import annotations
@@ -32,126 +26,18 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
-import requests
+from musictracker.ai import AiClient, AiError, AiNotConfigured, missing, parse_json_object
 
-from musictracker import config, metrics
+__all__ = ["AiAnswer", "AiClient", "AiError", "AiNotConfigured", "chat_json", "missing"]
 
 log = logging.getLogger(__name__)
-
-
-class AiError(Exception):
-    """The AI service could not give a usable answer."""
-
-
-class AiNotConfigured(AiError):
-    pass
 
 
 @dataclass(frozen=True)
 class AiAnswer:
     data: dict[str, Any]
     model: str
-
-
-def missing() -> list[dict[str, str]]:
-    """The configuration keys still needed (empty when the AI can be called)."""
-    base = config.get("ai.base_url", "") or ""
-    keys = ["ai.base_url", "ai.model"]
-    if "{product_id}" in base:
-        keys.append("ai.product_id")
-    host = urlparse(base.replace("{product_id}", "x")).hostname or ""
-    if host not in {"localhost", "127.0.0.1", "::1"}:
-        keys.append("ai.api_key")
-    return config.missing(*keys)
-
-
-class AiClient:
-    def __init__(
-        self, *, base_url: str, model: str, api_key: str = "", timeout: float = 60, max_tokens=1200
-    ):
-        self.url = base_url.rstrip("/") + "/chat/completions"
-        self.model = model
-        self.api_key = api_key
-        self.timeout = timeout
-        self.max_tokens = max_tokens
-        self.session = requests.Session()
-
-    @classmethod
-    def from_config(cls) -> AiClient:
-        if missing():
-            raise AiNotConfigured(
-                "AI not configured: set " + ", ".join(m["key"] for m in missing())
-            )
-        base = config.get("ai.base_url").replace("{product_id}", str(config.get("ai.product_id")))
-        return cls(
-            base_url=base,
-            model=config.get("ai.model"),
-            api_key=config.get("ai.api_key", ""),
-            timeout=float(config.get("ai.timeout_seconds", 60)),
-            max_tokens=int(config.get("ai.max_tokens", 1200)),
-        )
-
-    def complete(self, messages: list[dict], *, temperature: float = 0.4) -> tuple[str, str]:
-        """One chat completion: (content, model)."""
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        body = {
-            "model": self.model,
-            "messages": messages,
-            "temperature": temperature,
-            "max_tokens": self.max_tokens,
-            "response_format": {"type": "json_object"},
-        }
-        try:
-            resp = self.session.post(self.url, json=body, headers=headers, timeout=self.timeout)
-        except requests.Timeout:
-            metrics.inc("external_requests_total", service="ai", status="timeout")
-            raise AiError(f"the AI service did not answer within {self.timeout:g} s") from None
-        except requests.RequestException as exc:
-            metrics.inc("external_requests_total", service="ai", status="error")
-            raise AiError(f"the AI service is unreachable ({exc.__class__.__name__})") from None
-        metrics.inc("external_requests_total", service="ai", status=resp.status_code)
-        if resp.status_code == 401:
-            raise AiError("the AI service refused the key (401): check ai.api_key")
-        if resp.status_code == 404:
-            raise AiError(f"the AI service answered 404 at {self.url}: check ai.base_url")
-        if resp.status_code >= 400:
-            raise AiError(f"the AI service answered HTTP {resp.status_code}: {_detail(resp)}")
-        try:
-            payload = resp.json()
-            content = payload["choices"][0]["message"]["content"] or ""
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise AiError("the AI service's answer is not a chat completion") from None
-        return content, payload.get("model") or self.model
-
-
-def _detail(resp) -> str:
-    try:
-        error = resp.json().get("error")
-        return (error.get("message") if isinstance(error, dict) else str(error))[:200]
-    except (ValueError, AttributeError):
-        return resp.text[:200]
-
-
-def parse_json_object(content: str, required: Sequence[str] = ()) -> dict[str, Any]:
-    """The JSON object in an answer (tolerating ```json fences); ValueError when malformed."""
-    text = content.strip()
-    if text.startswith("```"):
-        text = text.strip("`")
-        text = text[4:] if text.lower().startswith("json") else text
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end < start:
-        raise ValueError("no JSON object in the answer")
-    data = json.loads(text[start : end + 1])
-    if not isinstance(data, dict):
-        raise ValueError("the answer is not a JSON object")
-    absent = [k for k in required if k not in data]
-    if absent:
-        raise ValueError("missing keys: " + ", ".join(absent))
-    return data
 
 
 def chat_json(
@@ -176,7 +62,8 @@ def chat_json(
     for _attempt in range(2):
         AiUsage.bump(AiUsage.REQUESTS)
         try:
-            content, model = client.complete(convo, temperature=temperature)
+            answer = client.complete(convo, temperature=temperature, json_object=True)
+            content, model = answer.text, answer.model
         except AiError:
             AiUsage.bump(AiUsage.FAILURES)
             raise

@@ -36,8 +36,14 @@ SERVICES = [
 
 
 def service_states() -> list[dict]:
+    from musictracker import ai  # the AI needs no key on a local server: it knows what is missing
+
     return [
-        {"name": name, "missing": config.missing(*keys), "purpose": purpose}
+        {
+            "name": name,
+            "missing": ai.missing() if name == "AI" else config.missing(*keys),
+            "purpose": purpose,
+        }
         for name, keys, purpose in SERVICES
     ]
 

@@ -1,9 +1,8 @@
 """AI playlists: a sentence from the user, a compact list of candidate tracks from their own
 library sized to the model's context, and an answer of track ids that is checked before use.
 
-The HTTP call is an OpenAI-compatible `POST {ai.base_url}/chat/completions` with a Bearer key,
-made with requests here because enrichment's shared AI client was not on main when playlists
-landed; `chat()` is the one function to swap for it. Only the background task calls this module
+The call goes through the app's one AI client (musictracker/ai.py: an OpenAI-compatible chat
+API, its configuration, retries and errors). Only the background task calls this module
 (views queue `playlists.tasks.generate_ai_playlist`), so a slow or failing model never holds a page.
 """
 
@@ -15,10 +14,9 @@ import random
 import re
 from dataclasses import dataclass
 
-import requests
 from django.utils.translation import gettext
 
-from musictracker import config
+from musictracker import ai, config
 from tracking.models import UserTrackStat
 
 log = logging.getLogger(__name__)
@@ -49,49 +47,19 @@ class Candidate:
 
 
 def is_configured() -> bool:
-    return not config.missing("ai.api_key", "ai.product_id")
-
-
-def _endpoint() -> str:
-    base = str(config.get("ai.base_url", "")).format(product_id=config.get("ai.product_id", ""))
-    return base.rstrip("/") + "/chat/completions"
+    return not ai.missing()
 
 
 def chat(messages: list[dict], *, max_tokens: int | None = None) -> str:
     """The assistant's text for `messages`; AIError on any failure or refusal."""
-    payload = {
-        "model": config.get("ai.model", ""),
-        "messages": messages,
-        "temperature": 0.3,
-        "max_tokens": int(max_tokens or config.get("ai.max_tokens", 1200)),
-    }
-    headers = {"Authorization": f"Bearer {config.get('ai.api_key', '')}"}
-    timeout = float(config.get("ai.timeout_seconds", 60))
     try:
-        response = requests.post(_endpoint(), json=payload, headers=headers, timeout=timeout)
-    except requests.Timeout as exc:
-        raise AIError(
-            gettext("The AI service did not answer within %(s)s s.") % {"s": timeout}
-        ) from exc
-    except requests.RequestException as exc:
-        raise AIError(gettext("The AI service cannot be reached: %(e)s") % {"e": exc}) from exc
-    if response.status_code != 200:
-        detail = ""
-        try:
-            detail = response.json().get("error", {}).get("message", "")
-        except (ValueError, AttributeError):
-            detail = response.text[:200]
-        raise AIError(
-            gettext("The AI service answered HTTP %(code)s %(detail)s")
-            % {"code": response.status_code, "detail": detail}
+        answer = ai.AiClient.from_config().complete(
+            messages, temperature=0.3, max_tokens=max_tokens
         )
-    try:
-        message = response.json()["choices"][0]["message"]
-    except (ValueError, KeyError, IndexError, TypeError) as exc:
-        raise AIError(gettext("The AI service sent an answer in an unknown format.")) from exc
-    if message.get("refusal"):
-        raise AIError(gettext("The model declined: %(why)s") % {"why": message["refusal"]})
-    return message.get("content") or ""
+    except ai.AiError as exc:
+        message = str(exc)
+        raise AIError(message[:1].upper() + message[1:]) from exc
+    return answer.text
 
 
 def candidates(user, *, rng: random.Random, budget_tokens: int | None = None) -> list[Candidate]:
@@ -153,9 +121,12 @@ def generate(*, user, prompt: str, length: int, rng: random.Random):
     malformed answer is retried once; unknown ids are dropped, duplicates removed."""
     from playlists.generators import Outcome
 
-    if not is_configured():
+    absent = ai.missing()
+    if absent:
         return Outcome(
-            [], gettext("The AI service is not configured: set ai.api_key and ai.product_id.")
+            [],
+            gettext("The AI service is not configured: set %(keys)s.")
+            % {"keys": ", ".join(m["key"] for m in absent)},
         )
     pool = candidates(user, rng=rng)
     if not pool:

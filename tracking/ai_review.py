@@ -1,20 +1,15 @@
-"""The AI portrait of a period: a tiny client for the OpenAI-compatible chat API and the service
-that writes one review from a period's statistics.
-
-Tracking may not import enrichment (enrichment sits above it), so this feature carries its own
-small client; it shares the `ai.*` configuration keys with enrichment/ai.py. Views never call it:
-they queue `tracking.tasks.write_ai_review`.
+"""The AI portrait of a period: one review written from a period's statistics, through the app's
+one AI client (musictracker/ai.py). Views never call it: they queue
+`tracking.tasks.write_ai_review`.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
-import requests
 from django.utils import timezone
 
-from musictracker import config
+from musictracker import ai
 
 PROMPTS = {
     "prose": (
@@ -42,47 +37,16 @@ class Completion:
 
 
 def complete(system: str, user: str) -> Completion:
-    """One chat completion; retries twice on connection errors, 429 and 5xx."""
-    key = config.get("ai.api_key")
-    product = config.get("ai.product_id")
-    if not key or not product:
-        raise AiReviewError("The AI service is not configured (ai.api_key, ai.product_id).")
-    base = str(config.get("ai.base_url", "")).replace("{product_id}", str(product)).rstrip("/")
-    model = config.get("ai.model", "")
-    body = {
-        "model": model,
-        "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
-        "max_tokens": int(config.get("ai.max_tokens", 1200) or 1200),
-        "temperature": 0.7,
-    }
-    timeout = float(config.get("ai.timeout_seconds", 60) or 60)
-    last = ""
-    for attempt in range(3):
-        try:
-            r = requests.post(
-                f"{base}/chat/completions",
-                json=body,
-                headers={"Authorization": f"Bearer {key}"},
-                timeout=timeout,
-            )
-        except requests.RequestException as exc:
-            last = f"could not reach the AI service: {exc}"
-        else:
-            if r.status_code == 429 or r.status_code >= 500:
-                last = f"the AI service answered {r.status_code}"
-            elif r.status_code != 200:
-                raise AiReviewError(f"the AI service answered {r.status_code}: {r.text[:300]}")
-            else:
-                try:
-                    data = r.json()
-                    text = data["choices"][0]["message"]["content"].strip()
-                except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-                    raise AiReviewError("the AI service answered without a message") from None
-                if not text:
-                    raise AiReviewError("the AI service answered an empty message")
-                return Completion(text=text, model=str(data.get("model") or model))
-        time.sleep(0.2 * (attempt + 1))
-    raise AiReviewError(last)
+    """One chat completion (the client retries connection errors, 429 and 5xx)."""
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    try:
+        answer = ai.AiClient.from_config().complete(messages, temperature=0.7)
+    except ai.AiError as exc:
+        raise AiReviewError(str(exc)) from exc
+    text = answer.text.strip()
+    if not text:
+        raise AiReviewError("the AI service answered an empty message")
+    return Completion(text=text, model=answer.model)
 
 
 def facts(stats) -> str:

@@ -41,12 +41,15 @@ import ijson
 from django.utils import timezone
 
 from collection.catalogue import Catalogue, ListenRecord
+from musictracker.db import bulk_writes
 from musictracker.models import Job
 from tracking.listens import RecordResult, ingest
 
 log = logging.getLogger(__name__)
 
-BATCH = 5000
+# Listens per transaction: at import speed about half a second of writing, short enough for the
+# poller and the web server to wait for, long enough that each batch's rollup rows add up.
+BATCH = 10_000
 REPORT_LIMIT = 1000
 MIN_SPOTIFY_MS = 30_000
 # ListenBrainz refuses listens before this (LISTEN_MINIMUM_TS, 2002-10-01): older dates are
@@ -537,7 +540,7 @@ def import_file(
         job.save()
     catalogue = Catalogue()
     batch: list[ListenRecord] = []
-    with open(path, "rb") as raw:
+    with open(path, "rb") as raw, bulk_writes():
 
         def flush() -> None:
             if batch:

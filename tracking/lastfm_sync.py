@@ -22,6 +22,7 @@ from collection.catalogue import Catalogue, ListenRecord, resolve
 from collection.models import Artist, Track
 from collection.normalize import name_key, search_key
 from musictracker import config, metrics
+from musictracker.db import bulk_writes
 from musictracker.models import Job, Profile
 from tracking.lastfm import Client, LastfmError, NowPlayingItem, RecentPage
 from tracking.listens import ingest
@@ -410,45 +411,46 @@ def run_backfill(
 
         pages = state.get("pages")
         ahead: Future | None = None
-        while True:
-            page = ahead.result() if ahead is not None else fetch(state["page"])
-            ahead = None
-            if pages is None or page.page == 1:
-                pages = state["pages"] = page.total_pages
-                job.total = page.total
-            last = not page.records or state["page"] >= page.total_pages
-            if not last:
-                # `to` is fixed, so the next page is known: fetch it while this one is stored
-                ahead = pool.submit(fetch, state["page"] + 1)
-            pending.extend(page.records)
-            state["page"] += 1
-            if len(pending) >= BATCH or last:
-                result = ingest(user, pending, catalogue=catalogue) if pending else None
-                job.done += len(pending)
-                if result:
-                    job.added += result.added
-                    job.skipped += result.duplicates + result.invalid
-                pending = []
-                job.state = dict(state)
-                job.label = _("Last.fm history import · page %(page)s of %(pages)s") % {
-                    "page": state["page"] - 1,
-                    "pages": pages,
-                }
-                job.save(
-                    update_fields=[
-                        "done",
-                        "added",
-                        "skipped",
-                        "state",
-                        "total",
-                        "label",
-                        "updated_at",
-                    ]
-                )
-            if on_progress:
-                on_progress(job, page)
-            if last:
-                break
+        with bulk_writes():
+            while True:
+                page = ahead.result() if ahead is not None else fetch(state["page"])
+                ahead = None
+                if pages is None or page.page == 1:
+                    pages = state["pages"] = page.total_pages
+                    job.total = page.total
+                last = not page.records or state["page"] >= page.total_pages
+                if not last:
+                    # `to` is fixed, so the next page is known: fetch it while this one is stored
+                    ahead = pool.submit(fetch, state["page"] + 1)
+                pending.extend(page.records)
+                state["page"] += 1
+                if len(pending) >= BATCH or last:
+                    result = ingest(user, pending, catalogue=catalogue) if pending else None
+                    job.done += len(pending)
+                    if result:
+                        job.added += result.added
+                        job.skipped += result.duplicates + result.invalid
+                    pending = []
+                    job.state = dict(state)
+                    job.label = _("Last.fm history import · page %(page)s of %(pages)s") % {
+                        "page": state["page"] - 1,
+                        "pages": pages,
+                    }
+                    job.save(
+                        update_fields=[
+                            "done",
+                            "added",
+                            "skipped",
+                            "state",
+                            "total",
+                            "label",
+                            "updated_at",
+                        ]
+                    )
+                if on_progress:
+                    on_progress(job, page)
+                if last:
+                    break
         job.status = Job.Status.DONE
         job.message = ""
     except LastfmError as exc:

@@ -178,10 +178,10 @@ def _insert(user_id: int, rows: list[ResolvedListen], tz) -> None:
         " %s, %s) ON CONFLICT DO NOTHING"
     )
     adapt_dt, adapt_d = adapters()
-    delta = rollups.Delta()
-    params = []
+    params, sums = [], []
     for r in rows:
-        local = r.listened_at.astimezone(tz)
+        at = r.listened_at
+        local = at.astimezone(tz)
         local_date = local.date()
         params.append(
             (
@@ -189,7 +189,7 @@ def _insert(user_id: int, rows: list[ResolvedListen], tz) -> None:
                 r.track_id,
                 r.artist_id,
                 r.album_id,
-                adapt_dt(r.listened_at),
+                adapt_dt(at),
                 adapt_d(local_date),
                 local.hour,
                 local.weekday(),
@@ -197,15 +197,9 @@ def _insert(user_id: int, rows: list[ResolvedListen], tz) -> None:
                 (r.source_id or "")[:100],
             )
         )
-        delta.add(
-            local_date=local_date,
-            local_hour=local.hour,
-            listened_at=r.listened_at,
-            track_id=r.track_id,
-            album_id=r.album_id,
-            artist_ids=r.artist_ids,
-            duration=r.duration,
-        )
+        sums.append((local_date, local.hour, at, r.track_id, r.album_id, r.artist_ids, r.duration))
+    delta = rollups.Delta()
+    delta.add_many(sums)
     with connection.cursor() as cursor:
         for i in range(0, len(params), INSERT_CHUNK):
             cursor.executemany(sql, params[i : i + INSERT_CHUNK])

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from musictracker import config
+from musictracker import ai
 from musictracker.models import Profile
 from tracking import charts
 from tracking.models import AiReview
@@ -29,7 +29,6 @@ WEEKDAYS = [
     pgettext_lazy("weekday", "Sat"),
     pgettext_lazy("weekday", "Sun"),
 ]
-AI_KEYS = ("ai.api_key", "ai.product_id")
 
 
 def _profile(request) -> Profile:
@@ -103,7 +102,7 @@ def _tops(stats: Stats) -> list[dict]:
 
 
 def _ai(request, period: Period) -> dict:
-    missing = config.missing(*AI_KEYS)
+    missing = ai.missing()
     review = None
     if not missing:
         review = AiReview.objects.filter(user=request.user, period_key=period.key).first()
@@ -182,7 +181,7 @@ def analytics_review(request) -> HttpResponse:
     back = reverse("tracking:analytics")
     if period is None:
         return render(request, "tracking/analytics.html", {"error": error}, status=400)
-    if config.missing(*AI_KEYS):
+    if ai.missing():
         return redirect(f"{back}?{urlencode(period.query)}")
     style = request.POST.get("style")
     if style in Profile.AiStyle.values and style != profile.ai_review_style:

@@ -2,7 +2,8 @@
 
 It answers POST /2/ai/<product>/openai/v1/chat/completions like the real service: a
 chat.completion JSON, 401 with an error object for a wrong key, and whatever status is queued in
-`fail_with` (e.g. 429 or 503, answered once each before the normal answer)."""
+`fail_with` (e.g. 429 or 503, answered once each before the normal answer; a 429 carries
+`Retry-After: retry_after` seconds when set, as rate-limited APIs do)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class FakeOpenAI:
         self.product = product
         self.requests: list[dict] = []
         self.fail_with: list[int] = []
+        self.retry_after: str | None = None
         self.reply = json.loads((DATA / "chat_completion.json").read_text())
         fake = self
 
@@ -30,6 +32,8 @@ class FakeOpenAI:
             def _send(self, status: int, payload: dict) -> None:
                 body = json.dumps(payload).encode()
                 self.send_response(status)
+                if status == 429 and fake.retry_after is not None:
+                    self.send_header("Retry-After", fake.retry_after)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
