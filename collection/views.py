@@ -46,7 +46,9 @@ def collection_list(request: HttpRequest) -> HttpResponse:
                 user=request.user, filters=filters, page=number, per_page=_page_size()
             )
         except queries.PageOutOfRange as exc:
-            status = 404
+            # A message and a link to the last page, answered 200 like any list state: a page
+            # past the end is a stale link (the collection shrank), not a missing resource,
+            # and htmx swaps only 2xx answers, so a 404 would leave the pager's click silent.
             context["error"] = _("There is no page %(n)d: these records fill %(pages)d.") % {
                 "n": number,
                 "pages": exc.pages,

@@ -11,6 +11,7 @@ from django.db import DatabaseError, DataError, IntegrityError
 from ninja import NinjaAPI
 from ninja.security import APIKeyHeader, django_auth
 
+from musictracker.apijson import JSONRenderer
 from musictracker.models import ApiToken
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ api = NinjaAPI(
     # check would otherwise refuse the POST).
     auth=[TokenAuth(), django_auth],
     docs_url="/docs",
+    renderer=JSONRenderer(),
 )
 
 

@@ -12,6 +12,19 @@ class MusictrackerConfig(AppConfig):
 
         post_execute.connect(_task_finished, dispatch_uid="musictracker-task-metrics")
 
+        # Revoking a token or deactivating a user takes effect at once in this process (and
+        # within ApiToken's TOKEN_CACHE_SECONDS in the others).
+        from django.conf import settings
+        from django.db.models.signals import post_delete, post_save
+
+        from musictracker.models import forget_cached_tokens
+
+        for sender in ("musictracker.ApiToken", settings.AUTH_USER_MODEL):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    forget_cached_tokens, sender=sender, dispatch_uid=f"forget-tokens-{sender}"
+                )
+
 
 def _task_finished(sender, task, **kwargs) -> None:
     """Record each background task's duration and outcome (django-q2's post_execute signal)."""

@@ -6,6 +6,7 @@ import hashlib
 import os
 import secrets
 import socket
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -186,17 +187,68 @@ class ApiToken(models.Model):
         if self.last_used_at is None or now - self.last_used_at > timedelta(minutes=1):
             type(self).objects.filter(pk=self.pk).update(last_used_at=now)
             self.last_used_at = now
+            cached = _token_cache.get(self.key_hash)
+            if cached is not None:
+                cached.token["last_used_at"] = now
 
     @classmethod
     def authenticate(cls, raw: str) -> ApiToken | None:
+        """The valid token with this raw value (its user loaded), or None.
+
+        A valid token is remembered by this process for TOKEN_CACHE_SECONDS, so that a client's
+        every request does not look it up again. Saving or deleting any token or user (revoking
+        in Settings or the admin, deactivating an account) forgets them all at once in the
+        process that does it; other processes stop accepting a revoked token within
+        TOKEN_CACHE_SECONDS. Unknown tokens are never remembered."""
+        key_hash = _hash_token(raw or "")
+        cached = _token_cache.get(key_hash)
+        if cached is not None:
+            if cached.expires > time.monotonic():
+                return cached.build(cls)
+            _token_cache.pop(key_hash, None)
         token = (
             cls.objects.select_related("user")
-            .filter(key_hash=_hash_token(raw or ""), revoked_at__isnull=True)
+            .filter(key_hash=key_hash, revoked_at__isnull=True)
             .first()
         )
-        if token and token.user.is_active:
-            return token
-        return None
+        if token is None or not token.user.is_active:
+            return None
+        if TOKEN_CACHE_SECONDS > 0:
+            if len(_token_cache) >= 1000:  # only valid tokens get here; keep it bounded anyway
+                _token_cache.clear()
+            _token_cache[key_hash] = _CachedToken(token)
+        return token
+
+
+# How long a process goes on accepting a token without looking it up again (see authenticate).
+TOKEN_CACHE_SECONDS = 5.0
+
+
+class _CachedToken:
+    """The field values of a valid token and its user; each request gets fresh instances."""
+
+    __slots__ = ("db", "expires", "token", "user", "user_model")
+
+    def __init__(self, token: ApiToken):
+        self.expires = time.monotonic() + TOKEN_CACHE_SECONDS
+        self.db = token._state.db
+        self.token = {f.attname: getattr(token, f.attname) for f in token._meta.concrete_fields}
+        user = token.user
+        self.user_model = type(user)
+        self.user = {f.attname: getattr(user, f.attname) for f in user._meta.concrete_fields}
+
+    def build(self, cls: type[ApiToken]) -> ApiToken:
+        token = cls.from_db(self.db, list(self.token), list(self.token.values()))
+        token.user = self.user_model.from_db(self.db, list(self.user), list(self.user.values()))
+        return token
+
+
+_token_cache: dict[str, _CachedToken] = {}
+
+
+def forget_cached_tokens(**kwargs) -> None:
+    """Connected to saves and deletes of tokens and users (musictracker.apps)."""
+    _token_cache.clear()
 
 
 class Heartbeat(models.Model):

@@ -5,13 +5,19 @@ The user lives in Europe/Paris. 2024-03-31 is a daylight-saving day (clocks jump
 exactly on the first instant of April (local), another exactly on the first instant of 2024.
 """
 
+from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from collection.models import Album, Artist, CollectionItem, Track
+from collection.models import Album, Artist, CollectionItem, Track, TrackArtist
 from musictracker.timezones import zone
 from tests.conftest import utc
+from tracking import listens as listens_mod
+from tracking.listens import delete_listens
+from tracking.models import Listen
 from tracking.stats import (
     History,
     Period,
@@ -245,6 +251,96 @@ def test_year_in_review(history):
     assert str(months[date(2024, 4, 1)]["album"]["obj"]) == "Daft Punk – Discovery"
     assert [str(f["obj"]) for f in r["favourites"]["artist"]] == ["Air", "Daft Punk", "Romanthony"]
     assert r["totals"]["listens"] == 9
+
+
+def _month_tops_from_listens(user, year: int) -> dict:
+    """The slow, obvious answer: count the raw listens per local month (featured artists
+    credited, as the rollups do) and take the most played item, ties to the lowest id."""
+    credits: dict[int, list[int]] = {}
+    for t, a in TrackArtist.objects.values_list("track_id", "artist_id"):
+        credits.setdefault(t, []).append(a)
+    counts: dict = {}
+    for listen in Listen.objects.filter(user=user):
+        month = listen.listened_at.astimezone(PARIS).date().replace(day=1)
+        if month.year != year:
+            continue
+        for kind, ids in (
+            ("artist", credits.get(listen.track_id) or [listen.artist_id]),
+            ("album", [listen.album_id] if listen.album_id else []),
+            ("track", [listen.track_id]),
+        ):
+            for k in ids:
+                per = counts.setdefault(month, {}).setdefault(kind, Counter())
+                per[k] += 1
+    return {
+        m: {kind: min(c.items(), key=lambda kv: (-kv[1], kv[0])) for kind, c in kinds.items()}
+        for m, kinds in counts.items()
+    }
+
+
+def test_year_in_review_month_tops_equal_a_fresh_count(user, add_listens):
+    """Each month's top artist, album and track equal a count of the raw listens, ties going to
+    the lowest id, on a history with a DST day, a month's first instant, featured artists and a
+    deleted listen; months without listens are absent."""
+    add_listens(user, HISTORY)
+    add_listens(
+        user,
+        [
+            # March 2024: Air and Daft Punk tied on tracks/albums with each other's ids.
+            ("Daft Punk", "Digital Love", "Discovery", utc(2024, 3, 3, 9)),
+            ("Daft Punk", "Digital Love", "Discovery", utc(2024, 3, 4, 9)),
+            ("Portishead", "Roads", "Dummy", utc(2024, 2, 29, 23, 0)),  # 1 March 00:00 local
+            ("Portishead", "Roads", "Dummy", utc(2024, 10, 27, 0, 30)),  # DST end, 02:30 CEST
+            ("Portishead", "Glory Box", "Dummy", utc(2024, 10, 27, 1, 30)),  # 02:30 CET
+            ("Air", "Playground Love", "", utc(2024, 10, 27, 2)),  # no album
+            ("Air", "Playground Love", "", utc(2024, 12, 31, 22, 59, 59)),  # last instant
+            ("Air", "Playground Love", "", utc(2024, 12, 31, 23, 0)),  # 2025 already
+        ],
+    )
+    gone = Listen.objects.get(user=user, listened_at=utc(2024, 6, 1, 10))
+    delete_listens(user, [gone.pk])  # June had this one listen only
+    expected = _month_tops_from_listens(user, 2024)
+    assert date(2024, 6, 1) not in expected and date(2024, 10, 1) in expected
+    review = year_review(user, 2024, PARIS, today=TODAY)
+    got = {
+        m["month"]: {
+            kind: (m[kind]["obj"].pk, m[kind]["listens"])
+            for kind in ("artist", "album", "track")
+            if kind in m
+        }
+        for m in review["months"]
+    }
+    assert got == expected
+    assert [m["month"] for m in review["months"]] == sorted(expected)
+    listens_mod.rebuild_rollups(user)  # a fresh rebuild answers the same
+    again = year_review(user, 2024, PARIS, today=TODAY)
+    assert [(m["month"], m["artist"]["listens"]) for m in again["months"]] == [
+        (m, v["artist"][1]) for m, v in sorted(expected.items())
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite plans")
+def test_each_month_top_is_a_seek_in_the_listens_ordered_index(history):
+    """The year in review's 36 lookups walk (user, month, listens, id) from the end of one
+    month's range: no scan of the year's rows, no sort of them."""
+    with CaptureQueriesContext(connection) as q:
+        year_review(history, 2024, PARIS, today=TODAY)
+    sql = next(x["sql"] for x in q.captured_queries if "UNION ALL" in x["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        plan = [row[-1] for row in cursor.fetchall()]
+    reads = [p for p in plan if "tracking_month" in p]
+    assert len(reads) == 36 and all(p.startswith("SEARCH") for p in reads), plan
+    for kind in ("artist", "album", "track"):
+        index = f"COVERING INDEX month{kind}_top (user_id=? AND month=?"
+        assert sum(index in p for p in reads) == 12, plan
+    assert not any(p == "USE TEMP B-TREE FOR ORDER BY" for p in plan), plan
+
+
+def test_year_in_review_takes_a_fixed_number_of_queries(history, django_assert_num_queries):
+    year_review(history, 2024, PARIS, today=TODAY)["totals"]  # noqa: B018 (warm caches)
+    with django_assert_num_queries(14):
+        year_review(history, 2024, PARIS, today=TODAY)["totals"]  # noqa: B018
 
 
 def test_collection_insights(history):

@@ -309,3 +309,32 @@ def test_zip_of_spotify_history(db, user, tmp_path):
     result = import_file(user=user, path=path, enrich=False)
     assert result.added == 2 and result.podcasts == 1
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_read_ahead_keeps_order_raises_where_the_parser_failed_and_stops_when_abandoned():
+    import io
+    import threading
+
+    from tracking.imports import Row, _read_ahead
+
+    def rows(n, fail_at=None):
+        for i in range(n):
+            if i == fail_at:
+                raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+            yield Row(f"line {i}", skip="malformed", reason="x")
+
+    raw = io.BytesIO(b"x" * 10)
+    got = [row.where for row, _position in _read_ahead(rows(4500), raw, chunk=1000)]
+    assert got == [f"line {i}" for i in range(4500)]
+
+    seen = []
+    with pytest.raises(UnicodeDecodeError):
+        for row, _position in _read_ahead(rows(4500, fail_at=2500), raw, chunk=1000):
+            seen.append(row.where)
+    assert seen == [f"line {i}" for i in range(2500)]  # every row before the failure
+
+    before = threading.active_count()
+    reader = _read_ahead(rows(100_000), raw, chunk=100, depth=2)
+    next(reader)
+    reader.close()  # the importer stopped (an error while writing): the parser thread ends too
+    assert threading.active_count() <= before

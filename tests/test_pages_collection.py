@@ -176,12 +176,25 @@ def test_grid_bad_parameters_say_what_is_wrong(auth_client, library, params, wor
     assert "Show the whole collection" in html
 
 
-def test_grid_page_past_the_end(auth_client, library):
+def test_grid_page_past_the_end_is_a_message_not_an_error(auth_client, library):
     response = auth_client.get("/collection/", {"page": "9", "sort": "title"})
-    assert response.status_code == 404
+    assert response.status_code == 200
     html = response.content.decode()
-    assert "There is no page 9" in html
+    assert "There is no page 9: these records fill 1." in html and 'role="alert"' in html
     assert "sort=title&amp;page=1" in html  # a link to the last page keeps the filters
+    assert 'name="sort"' in html  # the whole page, filters included, not an error page
+    assert 'class="cover-grid"' not in html
+
+
+def test_grid_page_past_the_end_through_htmx_shows_the_message(auth_client, library):
+    """htmx swaps only 2xx answers: the pager's stale "Next" must still show why."""
+    response = auth_client.get(
+        "/collection/", {"page": "2", "genre": "Trip Hop"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="grid"')
+    assert "There is no page 2" in html and "genre=Trip+Hop&amp;page=1" in html
 
 
 def test_grid_pages(auth_client, library, settings):

@@ -297,6 +297,14 @@ def test_timeline_day_shows_hour_slots_with_listens(auth_client, history):
     assert "?date=2024-03-31" in html and "?date=2024-04-02" in html and "Today" in html
 
 
+def test_timeline_listens_are_escaped_and_in_local_time(auth_client, user, add_listens):
+    add_listens(user, [("A <b> & C", "<i>Tune</i>", "", utc(2024, 4, 1, 22, 30), 100)])
+    html = body(auth_client.get("/timeline/?date=2024-04-02"))  # 00:30 in Paris
+    assert "<i>Tune</i>" not in html
+    assert '<span class="slot-track">&lt;i&gt;Tune&lt;/i&gt;</span>' in html
+    assert "&lt;b&gt;" in html and '<span class="muted small">00:30</span>' in html
+
+
 def test_timeline_dst_days_have_23_and_25_slots(auth_client, user):
     assert body(auth_client.get("/timeline/?date=2024-03-31")).count('<li class="slot') == 23
     html = body(auth_client.get("/timeline/?date=2024-10-27"))
@@ -360,3 +368,33 @@ def test_settings_page_masks_the_discogs_token_and_shows_services(auth_client, u
     assert "Discogs personal token" in html and "Services" in html and "Last.fm" in html
     assert 'value="rj"' in html and 'aria-labelledby="h-account"' in html
     assert "Remove the saved token" in html and "Saved: ••••••••3456" in html
+
+
+def test_rows_escape_what_they_show_and_mark_loved_tracks(auth_client, user, add_listens):
+    """The rows are written in Python (tracking/templatetags/journal.py): names are escaped,
+    featured artists marked, a listen without album has no album link, hearts show the state
+    and are the same markup the love view answers."""
+    add_listens(
+        user,
+        [
+            ("Sly <Stone> feat. Olu", "<b>Loud</b> & clear", "", utc(2024, 5, 1, 10), 100),
+            ("Band 1", "Quiet", 'Record "1"', utc(2024, 5, 1, 11), 100),
+        ],
+    )
+    loud = Track.objects.get(title="<b>Loud</b> & clear")
+    LovedTrack.objects.create(user=user, track=loud, loved_at=timezone.now())
+    html = body(auth_client.get("/journal/"))
+    assert "<b>Loud</b>" not in html and "&lt;b&gt;Loud&lt;/b&gt; &amp; clear" in html
+    assert 'Sly &lt;Stone&gt;</a> <span class="muted">feat.</span> <a' in html
+    assert 'class="listen-album"' in html and "Record &quot;1&quot;</a>" in html
+    assert html.count('class="listen-album"') == 1
+    loud_row = html[html.index(f'id="listen-{Listen.objects.get(track=loud).pk}"') :]
+    loud_row = loud_row[: loud_row.index("</li>")]
+    assert 'aria-pressed="true"' in loud_row and "Loved — click to unlove" in loud_row
+    assert f'formaction="/journal/tracks/{loud.pk}/love/"' in loud_row
+    heart = loud_row[loud_row.index('<span class="love">') : loud_row.index("</button>") + 16]
+    answered = body(
+        auth_client.post(f"/journal/tracks/{loud.pk}/love/", {"loved": "1"}, headers=HX)
+    )
+    assert answered.strip().startswith(heart[: heart.index("</button>")])
+    assert 'aria-pressed="false"' in html and "Love this track" in html

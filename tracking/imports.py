@@ -30,6 +30,8 @@ import io
 import json
 import logging
 import os
+import queue
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -541,6 +543,7 @@ def import_file(
     catalogue = Catalogue()
     batch: list[ListenRecord] = []
     with open(path, "rb") as raw, bulk_writes():
+        position = 0
 
         def flush() -> None:
             if batch:
@@ -550,11 +553,12 @@ def import_file(
                 result.malformed += r.invalid
                 batch.clear()
             if job:
-                _save_progress(job, path, result, raw.tell())
+                _save_progress(job, path, result, position)
             if on_batch:
-                on_batch(raw.tell(), result)
+                on_batch(position, result)
 
-        for row in PARSERS[fmt](raw):
+        # `position` is read by flush(), a closure over this loop's variable
+        for row, position in _read_ahead(PARSERS[fmt](raw), raw):  # noqa: B007
             result.rows += 1
             if result.rows <= resume:
                 continue
@@ -581,6 +585,68 @@ def import_file(
         job.message = f"{FORMATS[fmt]}: {result.summary()}"
         job.save()
     return result
+
+
+_END = object()
+
+
+def _read_ahead(
+    rows: Iterator[Row], raw: IO[bytes], chunk: int = 2000, depth: int = 4
+) -> Iterator[tuple[Row, int]]:
+    """The rows with the file position after their chunk, parsed a few chunks ahead in a thread.
+
+    The writer spends much of an import inside SQLite, which releases the GIL; the parser
+    (ijson's C code and the row conversion) runs meanwhile on the other core. Only the thread
+    reads the file; the rows come out in order, and a parse error comes out where it happened."""
+    out: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def parse() -> None:
+        buffer: list[Row] = []
+        position = 0
+        try:
+            for row in rows:
+                buffer.append(row)
+                if len(buffer) >= chunk:
+                    position = raw.tell()
+                    if not put((buffer, position)):
+                        return
+                    buffer = []
+            put((buffer, raw.tell()))
+            put(_END)
+        except BaseException as exc:  # handed to the reader, raised after the rows before it
+            if put((buffer, position)):
+                put(exc)
+
+    thread = threading.Thread(target=parse, name="import-parser", daemon=True)
+    thread.start()
+    try:
+        while True:
+            try:
+                item = out.get(timeout=1)
+            except queue.Empty:
+                if thread.is_alive():
+                    continue
+                raise RuntimeError("the import's parser stopped without a word") from None
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            buffer, position = item
+            for row in buffer:
+                yield row, position
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def _save_progress(job: Job, path: Path, result: ImportResult, position: int) -> None:

@@ -179,8 +179,10 @@ class MonthArtistStat(Rollup):
             models.UniqueConstraint(fields=["user", "month", "artist"], name="uniq_monthartiststat")
         ]
         # Covering: a period's GROUP BY reads the index alone (3× less work than row lookups).
+        # Listens before the id: a month's most played item is one seek from the end of its
+        # range (the year in review reads twelve of them), and range scans cost the same.
         indexes = [
-            models.Index(fields=["user", "month", "artist", "listens"], name="monthartist_cover")
+            models.Index(fields=["user", "month", "listens", "artist"], name="monthartist_top")
         ]
 
 
@@ -193,7 +195,7 @@ class MonthAlbumStat(Rollup):
             models.UniqueConstraint(fields=["user", "month", "album"], name="uniq_monthalbumstat")
         ]
         indexes = [
-            models.Index(fields=["user", "month", "album", "listens"], name="monthalbum_cover")
+            models.Index(fields=["user", "month", "listens", "album"], name="monthalbum_top")
         ]
 
 
@@ -206,7 +208,7 @@ class MonthTrackStat(Rollup):
             models.UniqueConstraint(fields=["user", "month", "track"], name="uniq_monthtrackstat")
         ]
         indexes = [
-            models.Index(fields=["user", "month", "track", "listens"], name="monthtrack_cover")
+            models.Index(fields=["user", "month", "listens", "track"], name="monthtrack_top")
         ]
 
 

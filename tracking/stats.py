@@ -794,26 +794,36 @@ def item_history(user, tz, *, artist_id: int | None = None, album_id: int | None
     }
 
 
+def _month_tops(user, year: int) -> list[tuple[str, date, int, int]]:
+    """The most played artist, album and track of each month of a year, ties to the lowest id:
+    (kind, month, id, listens). One statement of 36 "ORDER BY listens DESC LIMIT 1" lookups,
+    each a seek to the end of the month's range of the (user, month, listens, id) index; a
+    window function over the year's rows took 100 ms at a million listens."""
+    parts: list[str] = []
+    params: list = []
+    for kind, model, key in (
+        ("artist", MonthArtistStat, "artist_id"),
+        ("album", MonthAlbumStat, "album_id"),
+        ("track", MonthTrackStat, "track_id"),
+    ):
+        for month in range(1, 13):
+            parts.append(
+                f"SELECT * FROM (SELECT '{kind}' AS kind, month, {key} AS k, listens"
+                f" FROM {model._meta.db_table} WHERE user_id = %s AND month = %s AND listens > 0"
+                f" ORDER BY listens DESC, {key} LIMIT 1) AS m{len(parts)}"
+            )
+            params += [user.pk, adapt_date(date(year, month, 1))]
+    return [(kind, _as_date(m), k, n) for kind, m, k, n in _sql(" UNION ALL ".join(parts), params)]
+
+
 def year_review(user, year: int, tz, *, today: date | None = None) -> dict:
     """A year looked back on: totals, each month's top items, first listens of the year that
     became favourites, and the busiest day."""
     period = Period("year", date(year, 1, 1), date(year, 12, 31))
     stats = Stats(user, period, tz, today=today)
     months_top: dict[date, dict] = {}
-    for kind, model, key in (
-        ("artist", MonthArtistStat, "artist_id"),
-        ("album", MonthAlbumStat, "album_id"),
-        ("track", MonthTrackStat, "track_id"),
-    ):
-        rows = _sql(
-            f"SELECT month, {key}, listens FROM (SELECT month, {key}, listens, ROW_NUMBER()"
-            f" OVER (PARTITION BY month ORDER BY listens DESC, {key}) AS rn"
-            f" FROM {model._meta.db_table} WHERE user_id = %s AND month >= %s AND month <= %s)"
-            " AS ranked WHERE rn = 1",
-            [user.pk, adapt_date(period.first), adapt_date(period.last)],
-        )
-        for m, k, n in rows:
-            months_top.setdefault(_as_date(m), {})[kind] = (k, n)
+    for kind, m, k, n in _month_tops(user, year):
+        months_top.setdefault(m, {})[kind] = (k, n)
     ids = {kind: {v[kind][0] for v in months_top.values() if kind in v} for kind in COUNTER_KINDS}
     start, end = stats.start, stats.end
     favourites = {}
