@@ -13,7 +13,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from collection import queries
-from collection.models import Album, AlbumArtist, Artist, CollectionItem
+from collection.models import Album, Artist, CollectionItem
 from collection.schemas import (
     AlbumDetailOut,
     AlbumPageOut,
@@ -21,7 +21,7 @@ from collection.schemas import (
     ArtistListPageOut,
     SearchOut,
 )
-from tracking.models import UserAlbumStat, UserArtistStat
+from tracking.models import UserArtistStat
 from tracking.schemas import ErrorOut
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 503: ErrorOut}
@@ -93,10 +93,7 @@ def album_list(request, filters: Query[AlbumFilters]):
 
 
 def _album_is_yours(user, album_id: int) -> bool:
-    return (
-        CollectionItem.objects.filter(user=user, album_id=album_id).exists()
-        or UserAlbumStat.objects.filter(user=user, album_id=album_id).exists()
-    )
+    return queries.album_is_yours(user, album_id)
 
 
 @router.get(
@@ -206,10 +203,7 @@ def artist_list(request, filters: Query[ArtistFilters]):
 
 
 def _artist_is_yours(user, artist_id: int) -> bool:
-    if UserArtistStat.objects.filter(user=user, artist_id=artist_id).exists():
-        return True
-    owned = CollectionItem.objects.filter(user=user).values("album_id")
-    return AlbumArtist.objects.filter(artist_id=artist_id, album_id__in=owned).exists()
+    return queries.artist_is_yours(user, artist_id)
 
 
 @router.get(

@@ -23,7 +23,7 @@ from typing import Any
 
 import discogs_client
 import requests
-from discogs_client.exceptions import DiscogsAPIError, HTTPError
+from discogs_client.exceptions import DiscogsAPIError, HTTPError, MalformedResponseError
 from discogs_client.fetchers import UserTokenRequestsFetcher
 from django.utils.translation import gettext as _
 
@@ -78,7 +78,7 @@ class DiscogsClient:
         self.per_minute = int(config.get("discogs.requests_per_minute", 60) or 60)
         self.max_waits = int(config.get("discogs.max_rate_limit_waits", 10) or 10)
         self.retries = int(config.get("discogs.retries", 2) or 0)
-        timeout = float(config.get("discogs.timeout_seconds", 20) or 20)
+        timeout = self.timeout = float(config.get("discogs.timeout_seconds", 20) or 20)
         user_agent = config.get("discogs.user_agent") or "MusicTracker/0.1"
         self.client = discogs_client.Client(user_agent, user_token=self.token)
         self.client._fetcher = self.fetcher = _Fetcher(self.token)
@@ -150,11 +150,44 @@ class DiscogsClient:
                     self._wait(2.0 * failures)
                     continue
                 raise self._http_error(exc, what) from None
+            except MalformedResponseError as exc:
+                # Not JSON. With a 5xx status it is the HTML error page of the gateway in front
+                # of the API (Discogs having trouble): retried and reported as that status.
+                status = exc.status_code or 0
+                if status >= 500 and failures < self.retries:
+                    failures += 1
+                    self._wait(2.0 * failures)
+                    continue
+                if status >= 500:
+                    raise DiscogsError(
+                        _(
+                            "Discogs answered HTTP %(code)s while %(what)s: the service is having "
+                            "trouble. Nothing imported is lost; the sync resumes at its next run."
+                        )
+                        % {"code": status, "what": what},
+                        status=status,
+                    ) from None
+                raise DiscogsError(
+                    _(
+                        "Discogs gave an invalid response while %(what)s (not JSON, HTTP "
+                        "%(code)s). Nothing imported is lost; the sync resumes at its next run."
+                    )
+                    % {"code": status, "what": what},
+                    status=status,
+                ) from None
             except requests.RequestException as exc:
                 if failures < self.retries:
                     failures += 1
                     self._wait(2.0 * failures)
                     continue
+                if isinstance(exc, requests.Timeout):
+                    raise DiscogsError(
+                        _(
+                            "Discogs did not answer within %(seconds)s s while %(what)s "
+                            "(timeout). Nothing imported is lost: the sync resumes at its next run."
+                        )
+                        % {"seconds": f"{self.timeout:g}", "what": what},
+                    ) from None
                 raise DiscogsError(
                     _(
                         "Could not reach Discogs at %(url)s while %(what)s (%(error)s). Nothing "

@@ -40,7 +40,13 @@ from django.utils.translation import gettext_lazy as _
 
 from collection.models import Album, AlbumArtist, AlbumMetadata, Artist, CollectionItem, Track
 from collection.normalize import search_key
-from tracking.models import MonthArtistStat, UserAlbumStat, UserArtistStat, UserTrackStat
+from tracking.models import (
+    LovedTrack,
+    MonthArtistStat,
+    UserAlbumStat,
+    UserArtistStat,
+    UserTrackStat,
+)
 
 # --------------------------------------------------------------------------------------------
 # The collection grid
@@ -132,6 +138,67 @@ class Facets:
 
 def _owned(user) -> QuerySet:
     return CollectionItem.objects.filter(user=user)
+
+
+# ---- what is "yours" -------------------------------------------------------------------------
+# The catalogue is shared, but an artist, album or track exists in it only because someone heard
+# or owns it: its name is that person's data. Pages, the API and forms show or accept an id only
+# when it is in the user's library (owned, heard, or loved); any other id answers like an
+# unknown one (404), so no user learns what another listens to.
+
+
+def your_albums(user) -> QuerySet:
+    """Albums the user owns a copy of or has listened to."""
+    return Album.objects.filter(
+        Exists(_owned(user).filter(album_id=OuterRef("pk")))
+        | Exists(UserAlbumStat.objects.filter(user=user, album_id=OuterRef("pk")))
+    )
+
+
+def your_artists(user) -> QuerySet:
+    """Artists the user has listened to or owns a record credited to."""
+    owned = _owned(user).values("album_id")
+    return Artist.objects.filter(
+        Exists(UserArtistStat.objects.filter(user=user, artist_id=OuterRef("pk")))
+        | Exists(AlbumArtist.objects.filter(artist_id=OuterRef("pk"), album_id__in=owned))
+    )
+
+
+def in_library(user, *, artist: str | None = None, album: str | None = None) -> Q:
+    """A filter for rows of another model pointing at an artist and/or an album (through the
+    named fields): a row is kept when that artist or album is the user's. Evaluated per row kept
+    by the rest of the query, so meant for short lists (Settings' last errors)."""
+    owned = _owned(user)
+    q = Q(pk__in=[])
+    if artist:
+        q |= Exists(UserArtistStat.objects.filter(user=user, artist_id=OuterRef(artist)))
+        q |= Exists(
+            AlbumArtist.objects.filter(
+                artist_id=OuterRef(artist), album_id__in=owned.values("album_id")
+            )
+        )
+    if album:
+        q |= Exists(UserAlbumStat.objects.filter(user=user, album_id=OuterRef(album)))
+        q |= Exists(owned.filter(album_id=OuterRef(album)))
+    return q
+
+
+def album_is_yours(user, album_id: int) -> bool:
+    return your_albums(user).filter(pk=album_id).exists()
+
+
+def artist_is_yours(user, artist_id: int) -> bool:
+    return your_artists(user).filter(pk=artist_id).exists()
+
+
+def track_is_yours(user, track_id: int) -> bool:
+    """The user has listened to the track, loved it, or owns the album it is on (one query)."""
+    return Track.objects.filter(
+        Exists(UserTrackStat.objects.filter(user=user, track_id=OuterRef("pk")))
+        | Exists(LovedTrack.objects.filter(user=user, track_id=OuterRef("pk")))
+        | Exists(_owned(user).filter(album_id=OuterRef("album_id"))),
+        pk=track_id,
+    ).exists()
 
 
 def _plays(user, ref: str = "pk"):
@@ -344,8 +411,9 @@ def _album_links(album: Album, artists: list[Artist], copies: list[CollectionIte
 
 
 def album_page(*, user, album_id: int) -> AlbumPage:
-    """Everything the album page shows; raises Album.DoesNotExist. Five queries."""
-    album = Album.objects.select_related("metadata").get(pk=album_id)
+    """Everything the album page shows; raises Album.DoesNotExist (also for an album that is
+    not the user's). Five queries."""
+    album = your_albums(user).select_related("metadata").get(pk=album_id)
     try:
         metadata = album.metadata
     except AlbumMetadata.DoesNotExist:
@@ -449,8 +517,9 @@ def artist_links(artist: Artist) -> list[Link]:
 
 
 def artist_page(*, user, artist_id: int, top: int = 10, albums_limit: int = 100) -> ArtistPage:
-    """Everything the artist page shows; raises Artist.DoesNotExist. Seven queries."""
-    artist = Artist.objects.get(pk=artist_id)
+    """Everything the artist page shows; raises Artist.DoesNotExist (also for an artist who is
+    not the user's). Seven queries."""
+    artist = your_artists(user).get(pk=artist_id)
     stat = UserArtistStat.objects.filter(user=user, artist=artist).first()
     owned_ids = _owned(user).values("album_id")
     owned = list(

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from collection import queries
 from collection.models import Album, Artist, Image
 from enrichment import services
 from enrichment.forms import ImageChoiceForm
@@ -23,6 +25,19 @@ def _apply_choice(form: ImageChoiceForm, **subject) -> None:
     else:
         image = get_object_or_404(Image, pk=data["image"], **subject)
         services.choose_image(image=image)
+
+
+def _your_album(request, pk: int, queryset=Album.objects) -> Album:
+    """The album, if it is in the user's library; another user's album is unknown here (404)."""
+    if not queries.album_is_yours(request.user, pk):
+        raise Http404
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _your_artist(request, pk: int) -> Artist:
+    if not queries.artist_is_yours(request.user, pk):
+        raise Http404
+    return get_object_or_404(Artist, pk=pk)
 
 
 def _picker(request, subject_name: str, obj, detail_url: str):
@@ -47,19 +62,19 @@ def _picker(request, subject_name: str, obj, detail_url: str):
 
 @require_http_methods(["GET", "POST"])
 def artist_images(request, pk: int):
-    artist = get_object_or_404(Artist, pk=pk)
+    artist = _your_artist(request, pk)
     return _picker(request, "artist", artist, artist_url(artist))
 
 
 @require_http_methods(["GET", "POST"])
 def album_images(request, pk: int):
-    album = get_object_or_404(Album, pk=pk)
+    album = _your_album(request, pk)
     return _picker(request, "album", album, album_url(album))
 
 
 @require_POST
 def album_notes_regenerate(request, pk: int):
-    album = get_object_or_404(Album, pk=pk)
+    album = _your_album(request, pk)
     services.mark_notes_pending(album=album)
     user_id = request.user.pk
     transaction.on_commit(lambda: _queue_regenerate(album.pk, user_id))
@@ -72,7 +87,7 @@ def album_notes_regenerate(request, pk: int):
 @require_GET
 def album_notes(request, pk: int):
     """The notes block alone (polled while notes are pending)."""
-    album = get_object_or_404(Album.objects.select_related("metadata"), pk=pk)
+    album = _your_album(request, pk, Album.objects.select_related("metadata"))
     return render(request, "enrichment/_album_notes.html", {"album": album})
 
 

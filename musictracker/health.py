@@ -37,23 +37,35 @@ def check() -> dict:
         "age_seconds": round(age) if age is not None else None,
     }
 
-    polls: dict = {"status": "ok", "users": 0, "stale_users": 0, "oldest_success_age_seconds": None}
+    polls: dict = {
+        "status": "ok",
+        "users": 0,
+        "stale_users": 0,
+        "failing_users": 0,
+        "oldest_success_age_seconds": None,
+    }
     try:
+        from tracking.lastfm_sync import FAILURES_SHOWN_PLAINLY
         from tracking.models import TrackerStatus
 
         interval = int(config.get("lastfm.poll_interval_seconds", 120) or 120)
         rows = list(
             TrackerStatus.objects.filter(is_paused=False)
             .exclude(user__profile__lastfm_username="")
-            .values_list("last_success_at", flat=True)
+            .values_list("last_success_at", "consecutive_failures")
         )
-        ages = [(now - t).total_seconds() if t else None for t in rows]
+        ages = [(now - t).total_seconds() if t else None for t, _ in rows]
         polls["users"] = len(rows)
         polls["stale_users"] = sum(1 for a in ages if a is None or a > interval * POLL_STALE_FACTOR)
+        # failing several times in a row (Last.fm down, slow, answering garbage): said at once,
+        # before the polls are old enough to be stale
+        polls["failing_users"] = sum(1 for _, n in rows if n >= FAILURES_SHOWN_PLAINLY)
         known = [a for a in ages if a is not None]
         polls["oldest_success_age_seconds"] = round(max(known)) if known else None
         if polls["stale_users"]:
             polls["status"] = "stale"
+        elif polls["failing_users"]:
+            polls["status"] = "failing"
     except Exception:  # a broken tracker table must not hide the rest of the report
         polls["status"] = "unknown"
     result["polls"] = polls

@@ -6,9 +6,12 @@ import logging
 import re
 
 # api_key=…, token=…, sk=… (Last.fm session keys), Authorization headers, Discogs tokens in URLs.
+# A name counts only when no letter precedes it: `lastfm_session_key=` is a secret, `task=` (which
+# ends in "sk=") is not.
 _PATTERNS = [
     re.compile(
-        r"(?i)((?:api_key|api_secret|token|secret|password|sk|session_key|client_secret)=)[^&\s'\"]+"
+        r"(?i)(?<![a-z])((?:api_key|api_secret|token|secret|password|sk|session_key|client_secret)=)"
+        r"[^&\s'\"]+"
     ),
     re.compile(
         r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:token|bearer|discogs token=)?\s*)[^\s'\",}]+"

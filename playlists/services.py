@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import F, Max
 
+from collection import queries
 from collection.models import Track
 from playlists import generators
 from playlists.generators import Outcome
@@ -167,8 +168,11 @@ def remove_track(*, playlist: Playlist, entry_id: int) -> bool:
 
 @transaction.atomic
 def add_track(*, playlist: Playlist, track_id: int) -> bool:
-    """Append a track at the end; False when it is already there or does not exist."""
+    """Append a track at the end; False when it is already there, does not exist, or is not in
+    the playlist owner's library (another user's track id must not bring its name in)."""
     if not Track.objects.filter(pk=track_id).exists():
+        return False
+    if not queries.track_is_yours(playlist.user_id, track_id):
         return False
     if PlaylistTrack.objects.filter(playlist=playlist, track_id=track_id).exists():
         return False

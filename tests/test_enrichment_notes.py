@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.urls import reverse
 
-from collection.models import Album, AlbumArtist, AlbumMetadata, Artist, Image
+from collection.models import Album, AlbumArtist, AlbumMetadata, Artist, CollectionItem, Image
 from enrichment import services, tasks
 from enrichment.models import AiUsage, EnrichmentState
 from musictracker.models import Profile
@@ -15,7 +17,8 @@ from tests.fakes.enrichment_fixtures import configure
 pytestmark = pytest.mark.django_db
 
 
-def make_album(title="Discovery", artist_name="Daft Punk", **kw) -> Album:
+def make_album(title="Discovery", artist_name="Daft Punk", owner=None, **kw) -> Album:
+    """An album of the catalogue; with `owner`, that user owns a copy (so it is theirs to see)."""
     artist, _ = Artist.objects.get_or_create(
         name_key=artist_name.casefold(), defaults={"name": artist_name}
     )
@@ -23,6 +26,8 @@ def make_album(title="Discovery", artist_name="Daft Punk", **kw) -> Album:
         title=title, artist_credit=artist_name, match_key=Album.key_for(artist.pk, title), **kw
     )
     AlbumArtist.objects.create(album=album, artist=artist)
+    if owner is not None:
+        CollectionItem.objects.create(user=owner, album=album, support="vinyl")
     return album
 
 
@@ -105,9 +110,9 @@ def test_backlog_writes_missing_notes(settings, fake_ai):
 
 
 def test_album_page_shows_notes_and_regenerate_queues_the_task(
-    auth_client, fake_ai, django_capture_on_commit_callbacks
+    user, auth_client, fake_ai, django_capture_on_commit_callbacks
 ):
-    album = make_album()
+    album = make_album(owner=user)
     services.describe_album(album=album, language="en")
     page = auth_client.get(reverse("collection:album-detail", args=[album.pk]))
     assert b"Discovery is a landmark record by Daft Punk." in page.content
@@ -125,8 +130,8 @@ def test_album_page_shows_notes_and_regenerate_queues_the_task(
     assert b"landmark" in fragment.content and b"every 3s" not in fragment.content
 
 
-def test_regenerate_without_js_redirects_to_the_album(auth_client, fake_ai):
-    album = make_album()
+def test_regenerate_without_js_redirects_to_the_album(user, auth_client, fake_ai):
+    album = make_album(owner=user)
     resp = auth_client.post(reverse("enrichment:album-notes-regenerate", args=[album.pk]))
     assert resp.status_code == 302
     assert resp["Location"] == reverse("collection:album-detail", args=[album.pk])
@@ -144,8 +149,8 @@ def test_get_on_regenerate_is_refused_and_unknown_album_is_404(auth_client):
     )
 
 
-def test_image_picker_chooses_a_stored_image_or_a_pasted_url(auth_client):
-    album = make_album()
+def test_image_picker_chooses_a_stored_image_or_a_pasted_url(user, auth_client):
+    album = make_album(owner=user)
     a = Image.objects.create(
         kind="album",
         album=album,
@@ -170,8 +175,9 @@ def test_image_picker_chooses_a_stored_image_or_a_pasted_url(auth_client):
     assert album.cover_url == a.url
 
 
-def test_image_picker_rejects_bad_input_with_a_message(auth_client):
-    artist = Artist.objects.create(name="Air")
+def test_image_picker_rejects_bad_input_with_a_message(auth_client, user, add_listens):
+    add_listens(user, [("Air", "Sexy Boy", "", datetime(2024, 1, 1, tzinfo=UTC))])
+    artist = Artist.objects.get(name="Air")
     url = reverse("enrichment:artist-images", args=[artist.pk])
     resp = auth_client.post(url, {"url": "javascript:alert(1)"}, follow=True)
     assert resp.status_code == 200 and b"Enter a valid URL" in resp.content
@@ -184,16 +190,20 @@ def test_image_picker_rejects_bad_input_with_a_message(auth_client):
     assert auth_client.post(url, {"image": img.pk}).status_code == 404  # not this artist's
 
 
-def test_settings_shows_backlog_services_errors_and_hit_rate(auth_client, settings):
+def test_settings_shows_backlog_services_errors_and_hit_rate(auth_client, settings, user):
     configure(settings, "spotify", client_id="", client_secret="")
-    make_album()
+    album = make_album(owner=user)
+    someone_elses = make_album("Private Press", "Nobody Alice Knows")
     AiUsage.bump("requests", 3)
     AiUsage.bump("cache_hits", 1)
-    services.remember("deezer", "error", "Deezer answered HTTP 503", album=Album.objects.first())
+    services.remember("deezer", "error", "Deezer answered HTTP 503", album=album)
+    services.remember("deezer", "error", "Deezer answered HTTP 502", album=someone_elses)
     page = auth_client.get(reverse("settings")).content.decode()
     assert "Deezer answered HTTP 503" in page
+    # errors about another user's albums stay theirs (the names would tell what they play)
+    assert "Private Press" not in page and "HTTP 502" not in page
     assert "Pictures and album notes" in page
-    assert 'id="backlog-albums">1<' in page
+    assert 'id="backlog-albums">2<' in page
     assert "hit rate 25 %" in page
     assert "spotify.client_id" in page
 
@@ -228,8 +238,10 @@ def test_admin_inline_choice_updates_the_cover(client, make_user):
     assert album.cover_url == img.url
 
 
-def test_album_page_queries_do_not_grow_with_images(auth_client, django_assert_max_num_queries):
-    album = make_album()
+def test_album_page_queries_do_not_grow_with_images(
+    user, auth_client, django_assert_max_num_queries
+):
+    album = make_album(owner=user)
     AlbumMetadata.objects.create(album=album, summary="s", description="d", ai_status="done")
     for i in range(12):
         Image.objects.create(
@@ -254,8 +266,8 @@ def test_settings_button_runs_a_backlog_batch(
     assert artist.image_url
 
 
-def test_picker_offers_each_picture_once_at_its_largest_size(auth_client):
-    album = make_album()
+def test_picker_offers_each_picture_once_at_its_largest_size(user, auth_client):
+    album = make_album(owner=user)
     for prefix, px in (
         ("ab67616d0000b273", 640),
         ("ab67616d00001e02", 300),

@@ -273,6 +273,10 @@ def test_pages_carry_a_content_security_policy(client, user):
 def test_secrets_are_redacted_from_logs(caplog):
     assert "abc123" not in redact("GET /2.0/?method=user.getInfo&api_key=abc123&sk=abc123")
     assert "tok" not in redact("Authorization: Token tok-xyz")
+    assert "s3cr3t" not in redact("saving lastfm_session_key=s3cr3t discogs_token=s3cr3t")
+    # the task log line stays readable: "task=" ends in "sk=" but is no session key
+    line = "task=poll_lastfm outcome=success result=1 users polled"
+    assert redact(line) == line
     logger = logging.getLogger("musictracker.test")
     from musictracker.logging import RedactSecrets
 

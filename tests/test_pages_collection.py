@@ -307,10 +307,17 @@ def test_album_page_unknown_id_is_a_404_page(auth_client, library):
     assert response.status_code == 404 and "Nothing here" in response.content.decode()
 
 
-def test_album_page_shows_no_other_users_plays_or_copies(client_for, library, other_user):
-    html = client_for(other_user).get(f"/collection/albums/{_album('Homogenic').pk}/")
-    html = html.content.decode()
-    assert "Your plays</dt><dd>0</dd>" in html and "Not in your collection" in html
+def test_album_page_shows_no_other_users_plays_or_copies(
+    client_for, library, other_user, add_listens
+):
+    album = _album("Homogenic")
+    # An album the other user neither heard nor owns is unknown to them (its name is alice's).
+    response = client_for(other_user).get(f"/collection/albums/{album.pk}/")
+    assert response.status_code == 404 and "Homogenic" not in response.content.decode()
+    # Once they hear one of its tracks, they see their own plays, never alice's copies.
+    add_listens(other_user, [("Björk", "Hunter", "Homogenic", T0 + timedelta(days=90), 255)])
+    html = client_for(other_user).get(f"/collection/albums/{album.pk}/").content.decode()
+    assert "Your plays</dt><dd>1</dd>" in html and "Not in your collection" in html
     assert "TPLP71" not in html
 
 
@@ -374,6 +381,9 @@ def test_artist_page_unknown_id_is_a_404_page(auth_client, library):
 
 def test_artist_page_without_plays(client_for, library, other_user):
     bjork = Artist.objects.get(name="Björk")
+    # the other user has never heard Björk: her page is unknown to them (alice's library)
+    assert client_for(other_user).get(f"/collection/artists/{bjork.pk}/").status_code == 404
+    _own(other_user, "Homogenic", "cd")  # owned, never played
     html = client_for(other_user).get(f"/collection/artists/{bjork.pk}/").content.decode()
     assert "You have not played this artist yet." in html and "<svg" not in html
 

@@ -9,8 +9,10 @@
   and throws away MusicBrainz ids, images and the loved flag. pylast's own retries live in
   `_collect_nodes` (three tries, one second apart), which we never call: the retries below are
   the only ones.
-- One exception type, `LastfmError`; errors 8, 11, 16, 29 and HTTP 5xx are retried with
-  exponential backoff, 6, 10, 17, 26 stop at once (`fatal=True`). Note pylast's
+- One exception type, `LastfmError`; errors 8, 11, 16, 29, HTTP 5xx, timeouts and answers that
+  are not Last.fm's XML (an HTML page, an empty or cut body) are retried with exponential
+  backoff, 6, 10, 17, 26 stop at once (`fatal=True`). Its message names what happened
+  ("no answer within 20 s (timeout)", "invalid response", "HTTP 502", "Rate Limit Exceeded"). Note pylast's
   `WSError.status` is a str for API errors ("29") and an int for HTTP errors (503).
 - Requests are spaced to stay within `lastfm.requests_per_second` (0 = no limit).
 - The conversion from Last.fm's XML to `ListenRecord` lives here, shared by the poll and the
@@ -164,6 +166,11 @@ class _Request(pylast._Request):
             root = ET.fromstring(response.encode("utf-8"))
         except ET.ParseError as exc:
             raise pylast.MalformedResponseError(self.network, exc) from exc
+        if root.tag != "lfm" or (root.get("status") != "ok" and root.find("error") is None):
+            # well-formed, but not Last.fm's answer (an XHTML page, another service's XML)
+            raise pylast.MalformedResponseError(
+                self.network, ValueError(f"a <{root.tag}> document, not <lfm>")
+            )
         if root.get("status") != "ok":
             err = root.find("error")
             code = err.get("code", "") if err is not None else ""
@@ -204,7 +211,7 @@ class Client:
             )
         base_url = base_url or config.get("lastfm.base_url") or "https://ws.audioscrobbler.com/2.0/"
         parts = urlsplit(base_url)
-        timeout = float(config.get("lastfm.timeout_seconds", 20) or 20)
+        timeout = self.timeout = float(config.get("lastfm.timeout_seconds", 20) or 20)
         self.rate = float(
             config.get("lastfm.requests_per_second", 5)
             if requests_per_second is None
@@ -234,17 +241,30 @@ class Client:
                 message = str(exc.details or exc)
                 if code in FATAL:
                     raise LastfmError(FATAL[code], code=code, fatal=True) from None
+                if isinstance(exc.status, int):  # pylast's HTTP 5xx
+                    message = f"HTTP {code} from Last.fm ({message})"
+                else:
+                    message = f"{message} (error {code})"
                 retry = code in RETRYABLE
-            except (pylast.NetworkError, pylast.MalformedResponseError) as exc:
-                code, message, retry = "network", str(exc), True
+            except pylast.NetworkError as exc:
+                if isinstance(exc.underlying_error, httpx.TimeoutException):
+                    code = "timeout"
+                    message = f"no answer within {self.timeout:g} s (timeout)"
+                else:
+                    code = "network"
+                    message = f"could not reach Last.fm ({exc.underlying_error!s:.200})"
+                retry = True
+                metrics.inc("external_requests_total", service="lastfm", status=code)
+            except pylast.MalformedResponseError as exc:
+                # An HTML page, an empty or truncated body: a proxy or Last.fm having trouble.
+                code, retry = "invalid", True
+                message = f"invalid response, not Last.fm's XML ({exc.underlying_error!s:.200})"
                 metrics.inc("external_requests_total", service="lastfm", status=code)
             except pylast.PyLastError as exc:
                 code, message, retry = "", str(exc) or type(exc).__name__, False
             if not retry or attempt >= self.max_retries:
                 tries = f" after {attempt + 1} tries" if attempt else ""
-                raise LastfmError(
-                    f"Last.fm {what} failed{tries}: {message} (error {code})", code=code
-                )
+                raise LastfmError(f"Last.fm {what} failed{tries}: {message}", code=code)
             delay = self.backoff * (2**attempt)
             log.warning("Last.fm %s: error %s (%s), retrying in %.1f s", what, code, message, delay)
             self.sleep(delay)

@@ -305,6 +305,9 @@ def sync_loved_all() -> dict[str, int]:
         try:
             sync_loved(user)
             done += 1
+        except LastfmError as exc:  # Last.fm down or slow: one line, tried again next time
+            log.warning("Last.fm loved sync of %s failed: %s", user, exc)
+            failed += 1
         except Exception:  # the next user still gets synced
             log.exception("Last.fm loved sync of %s failed", user)
             failed += 1

@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from collection import queries as library
 from collection.catalogue import ListenRecord
-from collection.models import Album, Artist, Track
+from collection.models import Track
 from tracking import queries
 from tracking.forms import ConfirmForm, ManualListenForm
 from tracking.listens import delete_listens, ingest
@@ -61,6 +62,10 @@ def _filters(request) -> tuple[queries.JournalFilters, dict]:
     artist_id = album_id = None
     if get.get("artist_name", "").strip():  # typed in the filter form
         named["artist"] = queries.artist_named(get["artist_name"])
+        if named["artist"] is not None and not library.artist_is_yours(
+            request.user, named["artist"].pk
+        ):
+            named["artist"] = None  # only the user's own artists are named (and filtered on)
         if named["artist"] is None:
             raise queries.BadParameter(
                 _("No artist called “%(name)s” in the catalogue.")
@@ -69,12 +74,13 @@ def _filters(request) -> tuple[queries.JournalFilters, dict]:
         artist_id = named["artist"].pk
     elif get.get("artist", "").strip():
         artist_id = _parse_id(get["artist"], _("artist"))
-        named["artist"] = Artist.objects.filter(pk=artist_id).first()
+        # only the user's own artists and albums: another user's is unknown (its name is theirs)
+        named["artist"] = library.your_artists(request.user).filter(pk=artist_id).first()
         if named["artist"] is None:
             raise queries.BadParameter(_("There is no artist with id %(id)s.") % {"id": artist_id})
     if get.get("album", "").strip():
         album_id = _parse_id(get["album"], _("album"))
-        named["album"] = Album.objects.filter(pk=album_id).first()
+        named["album"] = library.your_albums(request.user).filter(pk=album_id).first()
         if named["album"] is None:
             raise queries.BadParameter(_("There is no album with id %(id)s.") % {"id": album_id})
     loved = get.get("loved") in {"1", "on", "true"}
@@ -166,6 +172,8 @@ def now_playing(request):
 @require_POST
 def love(request, track_id: int):
     track = get_object_or_404(Track, pk=track_id)
+    if not library.track_is_yours(request.user, track.pk):  # another user's track: unknown here
+        raise Http404
     loved = request.POST.get("loved") == "1"
     result = set_loved(user=request.user, track_id=track.pk, loved=loved)
     if request.htmx:

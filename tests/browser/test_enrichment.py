@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from collection.models import Album, AlbumArtist, AlbumMetadata, Artist, Image
+from collection.models import Album, AlbumArtist, AlbumMetadata, Artist, CollectionItem, Image
 from enrichment import services
 from tests.fakes.enrichment_fixtures import *  # noqa: F403
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _album():
+def _album(owner):
+    """An album the signed-in user owns a copy of (pages show only the user's own albums)."""
     artist = Artist.objects.create(name="Daft Punk")
     album = Album.objects.create(
         title="Discovery",
@@ -20,12 +21,13 @@ def _album():
         match_key=Album.key_for(artist.pk, "Discovery"),
     )
     AlbumArtist.objects.create(album=album, artist=artist)
+    CollectionItem.objects.create(user=owner, album=album, support="vinyl")
     return artist, album
 
 
-def test_choose_another_cover_on_the_album_page(signed_in, live_server, shot):
+def test_choose_another_cover_on_the_album_page(signed_in, user, live_server, shot):
     page = signed_in
-    _, album = _album()
+    _, album = _album(user)
     first = Image.objects.create(
         kind="album", album=album, url=f"{live_server.url}/static/img/icon.svg?a", source="deezer"
     )
@@ -47,9 +49,9 @@ def test_choose_another_cover_on_the_album_page(signed_in, live_server, shot):
     assert album.cover_url == second.url
 
 
-def test_paste_a_url_for_an_artist(signed_in, live_server):
+def test_paste_a_url_for_an_artist(signed_in, user, live_server):
     page = signed_in
-    artist, _ = _album()
+    artist, _ = _album(user)
     page.goto(f"{live_server.url}/collection/artists/{artist.pk}/")
     assert page.locator(".hero-art .placeholder-art").is_visible()  # initials, no picture yet
     page.get_by_text("Change picture").click()
@@ -59,9 +61,9 @@ def test_paste_a_url_for_an_artist(signed_in, live_server):
     assert page.locator(".hero-art img").get_attribute("src").endswith("icon.svg?p")
 
 
-def test_regenerate_notes_on_the_album_page(signed_in, live_server, fake_ai, shot):
+def test_regenerate_notes_on_the_album_page(signed_in, user, live_server, fake_ai, shot):
     page = signed_in
-    _, album = _album()
+    _, album = _album(user)
     AlbumMetadata.objects.create(
         album=album, summary="An old summary.", description="Old words.", ai_status="done"
     )
@@ -77,9 +79,9 @@ def test_regenerate_notes_on_the_album_page(signed_in, live_server, fake_ai, sho
     assert AlbumMetadata.objects.get(album=album).summary.startswith("Discovery is a landmark")
 
 
-def test_failed_notes_show_the_reason(signed_in, live_server, fake_ai):
+def test_failed_notes_show_the_reason(signed_in, user, live_server, fake_ai):
     page = signed_in
-    _, album = _album()
+    _, album = _album(user)
     fake_ai.script = ["401"]
     page.goto(f"{live_server.url}/collection/albums/{album.pk}/")
     page.locator("#album-notes").get_by_role("button", name="Write notes").click()
@@ -87,9 +89,9 @@ def test_failed_notes_show_the_reason(signed_in, live_server, fake_ai):
     assert page.locator("#album-notes [role=alert]").is_visible()
 
 
-def test_settings_shows_the_enrichment_section(signed_in, live_server, shot):
+def test_settings_shows_the_enrichment_section(signed_in, user, live_server, shot):
     page = signed_in
-    _album()
+    _album(user)
     page.goto(f"{live_server.url}/settings/")
     section = page.locator("section[aria-labelledby=h-enrichment]")
     assert section.get_by_text("Albums without notes").is_visible()

@@ -105,6 +105,12 @@ class FakeDiscogs:
         self.retry_after: str | None = None
         self.break_after: int | None = None  # drop every connection after this many requests
         self.remaining_override: int | None = None
+        # A lasting failure until set back to None: "slow" (the right answer after
+        # `slow_seconds`), "html" (200 with an HTML page instead of JSON), or an HTTP status ≥ 500
+        # with the HTML error page of Discogs' CDN in front of the API.
+        self.outage: str | int | None = None
+        self.slow_seconds = 1.0
+        self.outage_requests: int | None = None  # the outage ends after this many requests
         self._times: list[float] = []
         self._next_instance = 1000
         self._lock = threading.Lock()
@@ -200,6 +206,18 @@ class FakeDiscogs:
             now = time.monotonic()
             self._times = [t for t in self._times if now - t < 60] + [now]
             used = len(self._times)
+        outage = self.outage
+        if outage is not None and self.outage_requests is not None:
+            with self._lock:
+                self.outage_requests -= 1
+                if self.outage_requests <= 0:
+                    self.outage, self.outage_requests = None, None
+        if isinstance(outage, int):
+            return self._send_html(h, outage, self.error_page(outage))
+        if outage == "html":
+            return self._send_html(h, 200, self.error_page(0))
+        if outage == "slow":
+            time.sleep(self.slow_seconds)
         if self.break_after is not None and n > self.break_after:
             h.close_connection = True
             h.connection.shutdown(2)  # the connection drops with no answer
@@ -233,13 +251,38 @@ class FakeDiscogs:
 
     def _send(self, h, status: int, body: dict, headers: dict) -> None:
         raw = self._rewrite(body)
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(raw)))
-        for k, v in headers.items():
-            h.send_header(k, v)
-        h.end_headers()
-        h.wfile.write(raw)
+        try:
+            h.send_response(status)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(raw)))
+            for k, v in headers.items():
+                h.send_header(k, v)
+            h.end_headers()
+            h.wfile.write(raw)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (a slow answer)
+
+    @staticmethod
+    def error_page(code: int) -> str:
+        title = {502: "Bad gateway", 503: "Service unavailable", 0: "Down for maintenance"}.get(
+            code, "Internal server error"
+        )
+        return (
+            f'<!DOCTYPE html>\n<html><head><meta charset="UTF-8"><title>api.discogs.com | '
+            f"{code or ''} {title}</title></head><body><h1>{title}</h1><p>Please try again in a "
+            f"few minutes.<br>Error code {code}</p></body></html>\n"
+        )
+
+    def _send_html(self, h, status: int, text: str) -> None:
+        raw = text.encode()
+        try:
+            h.send_response(status)
+            h.send_header("Content-Type", "text/html; charset=UTF-8")
+            h.send_header("Content-Length", str(len(raw)))
+            h.end_headers()
+            h.wfile.write(raw)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def _route(self, path: str, query: dict, who: str) -> tuple[int, dict]:
         u = self.username

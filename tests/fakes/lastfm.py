@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +41,15 @@ MESSAGES = {
     26: "Suspended API key - Access for your account has been suspended, please contact Last.fm",
     29: "Rate Limit Exceeded - Your IP has made too many requests in a short period",
 }
+
+
+# What a browser-facing front page looks like when the API is down for maintenance: HTML, and not
+# even well-formed XML (void <meta> and <br> elements).
+MAINTENANCE_PAGE = (
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+    "<title>Last.fm is down for maintenance</title></head>\n<body><h1>We'll be back soon</h1>"
+    "<p>Last.fm is currently undergoing maintenance.<br>Please check back later.</p></body></html>\n"
+)
 
 
 @dataclass
@@ -93,6 +103,16 @@ class FakeLastfm:
         self.suspended = False
         self.requests: list[dict[str, str]] = []  # every request's parameters, in order
         self.errors: list[int] = []  # queued failures: an API error code, or an HTTP status ≥ 500
+        # A lasting failure, answered to every request until set back to None (an outage):
+        #   "slow": the right answer, but only after `slow_seconds` (the client times out first)
+        #   "html": 200 with an HTML page that is not XML (a proxy's or portal's page)
+        #   "xhtml": 200 with a well-formed XHTML page (parses as XML, but is not <lfm>)
+        #   "truncated": 200 with the right XML cut half-way (a dropped upstream connection)
+        #   "empty": 200 with an empty body
+        #   an int ≥ 500: that HTTP status with the HTML error page of Last.fm's front servers
+        #   another int: that Last.fm error document (29 rate limit, 11 offline, 16 temporary…)
+        self.outage: str | int | None = None
+        self.slow_seconds = 1.0
         self.before_request: Callable[[dict[str, str]], None] | None = None
         self.tokens: dict[str, str] = {}  # authorized token → username
         self.sessions: dict[str, str] = {}  # session key → username
@@ -135,12 +155,18 @@ class FakeLastfm:
                 params.update(parse_qsl(query))
                 status, text = fake.answer(urlsplit(self.path).path, params)
                 data = text.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/xml; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Access-Control-Allow-Origin", "*")
-                self.end_headers()
-                self.wfile.write(data)
+                html = text.lstrip()[:15].lower().startswith(("<html", "<!doctype html"))
+                try:
+                    self.send_response(status)
+                    self.send_header(
+                        "Content-Type", f"text/{'html' if html else 'xml'}; charset=utf-8"
+                    )
+                    self.send_header("Content-Length", str(len(data)))
+                    self.send_header("Access-Control-Allow-Origin", "*")
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (a slow answer)
 
             do_GET = do_POST
 
@@ -175,8 +201,35 @@ class FakeLastfm:
             if self.errors:
                 code = self.errors.pop(0)
                 if code >= 500:
-                    return code, f"<html><body><h1>{code} Server Error</h1></body></html>"
+                    return code, self.server_error_page(code)
                 return self.error(code)
+        outage = self.outage
+        if isinstance(outage, int):
+            return (outage, self.server_error_page(outage)) if outage >= 500 else self.error(outage)
+        if outage == "slow":
+            time.sleep(self.slow_seconds)
+        elif outage == "html":
+            return 200, MAINTENANCE_PAGE
+        elif outage == "xhtml":
+            return 200, self.server_error_page(200).replace("200 Server Error", "Sign in")
+        elif outage == "empty":
+            return 200, ""
+        elif outage == "truncated":
+            status, text = self._answer(params)
+            return status, text[: len(text) // 2]
+        return self._answer(params)
+
+    @staticmethod
+    def server_error_page(code: int) -> str:
+        reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+        title = f"{code} {reason.get(code, 'Server Error')}"
+        return (
+            f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+            f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+            "</body>\r\n</html>\r\n"
+        )
+
+    def _answer(self, params: dict[str, str]) -> tuple[int, str]:
         if params.get("api_key") != self.api_key:
             return self.error(10)
         if self.suspended:
