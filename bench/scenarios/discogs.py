@@ -1,6 +1,8 @@
 """Scenarios of the Discogs sync: the pages that show it, and storing a page of 100 records
 (the work one collection page costs, network aside) into a catalogue of a million listens."""
 
+import time
+
 from bench.context import Scenario
 from collection.catalogue import Catalogue
 from collection.discogs_sync import store_page
@@ -16,11 +18,13 @@ def sync_panel(ctx):
 
 
 def store_100_records(ctx):
-    n = ctx.cache.setdefault("round", 0)
-    ctx.cache["round"] = n + 1
+    n = ctx.cache.setdefault("discogs_round", 0)
+    ctx.cache["discogs_round"] = n + 1
+    # Release ids no earlier run stored in this database copy (a rerun found its records there).
+    base = ctx.cache.setdefault("discogs_base", 100_000_000 + time.time_ns() // 1000 % 10**6 * 1000)
     page = []
     for i in range(100):
-        rid = 90_000_000 + n * 100 + i
+        rid = base + n * 100 + i
         page.append(
             {
                 "id": rid,
