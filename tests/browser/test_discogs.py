@@ -74,9 +74,13 @@ def test_progress_is_live_while_a_sync_runs(signed_in, live_server, collection, 
     collection._route = slow_route
     job, _ = discogs_sync.queue_sync(user)
     worker = threading.Thread(target=discogs_sync.sync_collection, args=(user, job))
+    # The page is loaded before the sync starts writing: the test database is SQLite in memory
+    # with a shared cache, where a read during another thread's write fails at once ("table is
+    # locked") instead of waiting as on the WAL file of a real install. A failed htmx poll is
+    # simply tried again 2 s later; the page load is not.
+    page.goto(f"{live_server.url}/settings/")
     worker.start()
     try:
-        page.goto(f"{live_server.url}/settings/")
         progress = page.get_by_role("region", name="Discogs collection").get_by_role("status")
         progress.get_by_text("Running").wait_for(timeout=20_000)
         first = int(progress.locator("progress").get_attribute("value"))
