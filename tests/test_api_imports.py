@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import zipfile
 from datetime import UTC, datetime
@@ -338,3 +339,44 @@ def test_read_ahead_keeps_order_raises_where_the_parser_failed_and_stops_when_ab
     next(reader)
     reader.close()  # the importer stopped (an error while writing): the parser thread ends too
     assert threading.active_count() <= before
+
+
+def test_bulk_writes_do_not_map_the_database_and_restore_every_setting(tmp_path):
+    """A long import read most of a large database through SQLite's memory map, and every page
+    it touched counted in its resident memory (400 MB for 500,000 plays); bulk work reads it
+    without the map, then the connection gets its settings back. (A process of its own: the
+    test database lives in memory, where SQLite maps nothing.)"""
+    import subprocess
+    import sys
+
+    script = """
+import gc, json, django
+django.setup()
+from django.db import connection
+from musictracker.db import bulk_writes
+
+def pragma(name):
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA " + name)
+        return cursor.fetchone()[0]
+
+seen = {"before": [pragma("mmap_size"), pragma("wal_autocheckpoint"), list(gc.get_threshold())]}
+with bulk_writes():
+    seen["during"] = [pragma("mmap_size"), pragma("wal_autocheckpoint"), list(gc.get_threshold())]
+seen["after"] = [pragma("mmap_size"), pragma("wal_autocheckpoint"), list(gc.get_threshold())]
+print(json.dumps(seen))
+"""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "musictracker.settings",
+        "MUSICTRACKER_DB_PATH": str(tmp_path / "bulk.db"),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["before"][0] > 0  # the app's connections map the database...
+    assert seen["during"][:2] == [0, 20_000]  # ...bulk work does not, and checkpoints apart
+    assert seen["during"][2] != seen["before"][2]
+    assert seen["after"] == seen["before"]
