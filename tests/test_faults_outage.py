@@ -43,9 +43,10 @@ OUTAGES = {
     502: "HTTP 502",
     503: "HTTP 503",
     29: "Rate Limit Exceeded",
-    # Last.fm sends errors 11 and 16 with HTTP 503; pylast reports the status, not the document.
-    11: "HTTP 503",
-    16: "HTTP 503",
+    # Last.fm sends errors 11 and 16 with HTTP 503 and its error document: the user reads what
+    # the document says, not the status.
+    11: "Service Offline",
+    16: "temporary error",
 }
 
 

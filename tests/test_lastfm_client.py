@@ -84,6 +84,31 @@ def test_retries_give_up_with_one_clear_error(lastfm_fake):
 
 
 @pytest.mark.parametrize(
+    ("code", "words"), [(8, "Operation failed"), (11, "Service Offline"), (16, "temporary error")]
+)
+def test_an_error_document_sent_with_a_5xx_status_keeps_its_code_and_words(
+    lastfm_fake, code, words
+):
+    """Last.fm sends errors 8, 11 and 16 with HTTP 500/503 and its error document; pylast stops
+    at the status. The user saw "HTTP 503" where Last.fm said it was offline (error 11)."""
+    lastfm_fake.user("rj")
+    lastfm_fake.errors = [code] * 10
+    with pytest.raises(LastfmError) as info:
+        Client(sleep=lambda s: None).recent_tracks("rj")
+    assert info.value.code == str(code) and not info.value.fatal
+    assert words.lower() in str(info.value).lower() and f"(error {code})" in str(info.value)
+    assert "HTTP" not in str(info.value)
+
+
+def test_a_bare_5xx_page_is_still_reported_as_the_http_status(lastfm_fake):
+    lastfm_fake.user("rj")
+    lastfm_fake.errors = [503] * 10
+    with pytest.raises(LastfmError) as info:
+        Client(sleep=lambda s: None).recent_tracks("rj")
+    assert info.value.code == "503" and "HTTP 503" in str(info.value)
+
+
+@pytest.mark.parametrize(
     ("code", "words"),
     [(6, "does not know this user"), (10, "API key"), (17, "private"), (26, "suspended")],
 )

@@ -115,10 +115,28 @@ class _Transport(httpx.BaseTransport):
             request.url = request.url.copy_with(scheme=self.scheme, host=self.host, port=self.port)
         # pylast fixes its own timeouts (5 s connect, 20 s read); ours come from the settings.
         request.extensions["timeout"] = httpx.Timeout(self.timeout).as_dict()
-        return self.inner.handle_request(request)
+        response = self.inner.handle_request(request)
+        if response.status_code in _PYLAST_5XX:
+            return _with_error_document(request, response)
+        return response
 
     def close(self) -> None:  # pylast closes its client after each call: keep the pool
         pass
+
+
+# pylast raises "HTTP code 503" for these statuses without reading the body; but Last.fm sends
+# errors 8, 11 and 16 (operation failed, service offline, temporary error) with them, and its
+# error document says which. Such an answer is handed on as 200 so that the document is read.
+_PYLAST_5XX = (500, 502, 503, 504)
+
+
+def _with_error_document(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    body = response.read()
+    head = body[:512].lstrip()
+    if b"<lfm" not in head or b'status="failed"' not in head:
+        return response  # a proxy's page, an empty body: the HTTP status is all there is
+    headers = {"content-type": response.headers.get("content-type", "text/xml")}  # body decoded
+    return httpx.Response(200, headers=headers, content=body, request=request)
 
 
 class _Limiter:
