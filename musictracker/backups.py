@@ -107,20 +107,23 @@ def _sqlite_backup_to(target: Path) -> None:
             shutil.copyfileobj(fin, fout, length=1024 * 1024)
 
 
-def _pg_dump_to(target: Path) -> None:
+def _pg_connection() -> tuple[list[str], dict]:
+    """pg_dump's and pg_restore's connection arguments (server, port, user) and environment
+    (the password, never on the command line)."""
     db = settings.DATABASES["default"]
     env = {**os.environ, "PGPASSWORD": str(db.get("PASSWORD") or "")}
+    args = ["-h", str(db.get("HOST") or "localhost"), "-p", str(db.get("PORT") or 5432)]
+    return [*args, "-U", str(db.get("USER") or "")], env
+
+
+def _pg_dump_to(target: Path) -> None:
+    args, env = _pg_connection()
     cmd = [
         "pg_dump",
         "--format=custom",
         "--no-owner",
-        "-h",
-        str(db.get("HOST") or "localhost"),
-        "-p",
-        str(db.get("PORT") or 5432),
-        "-U",
-        str(db.get("USER") or ""),
-        str(db["NAME"]),
+        *args,
+        str(settings.DATABASES["default"]["NAME"]),
     ]
     try:
         with gzip.open(target, "wb", compresslevel=6) as fout:
@@ -199,25 +202,12 @@ def check_integrity(db_path: Path) -> None:
 
 
 def _pg_restore(path: Path) -> Path:
-    db = settings.DATABASES["default"]
     kept = backup_db(keep=10_000).path
-    env = {**os.environ, "PGPASSWORD": str(db.get("PASSWORD") or "")}
+    args, env = _pg_connection()
+    name = str(settings.DATABASES["default"]["NAME"])
     with gzip.open(path, "rb") as fin:
         proc = subprocess.run(
-            [
-                "pg_restore",
-                "--clean",
-                "--if-exists",
-                "--no-owner",
-                "-h",
-                str(db.get("HOST") or "localhost"),
-                "-p",
-                str(db.get("PORT") or 5432),
-                "-U",
-                str(db.get("USER") or ""),
-                "-d",
-                str(db["NAME"]),
-            ],
+            ["pg_restore", "--clean", "--if-exists", "--no-owner", *args, "-d", name],
             stdin=fin,
             capture_output=True,
             env=env,
