@@ -247,6 +247,7 @@ def run_import(n: int, *, keep: bool = False, shape: str = "realistic") -> dict:
 
                 user.delete()
     return {
+        "user_id": user.pk,
         "rows": rows,
         "added": result.added,
         "skipped": result.skipped,
@@ -257,6 +258,38 @@ def run_import(n: int, *, keep: bool = False, shape: str = "realistic") -> dict:
         "import_rss_mb": rss.peak_mb,
         "peak_rss_mb": _peak_rss_mb(),
     }
+
+
+def write_floor(user_id: int, batch: int = 10_000) -> dict[str, tuple[int, float]]:
+    """(rows, seconds) per table: how long SQLite alone takes to store what an import stored for
+    `user_id`. Each table's rows of that user are deleted, then inserted again as they were,
+    `batch` rows a transaction, on the app's own connection (its indexes, foreign keys and
+    settings) with no Python work in between: what an import of these plays cannot go below on
+    this machine, whatever its code (the import also reads, and upserts rows more than once)."""
+    from django.db import connection, transaction
+
+    from tracking import rollups
+    from tracking.models import Listen
+
+    if connection.vendor != "sqlite":
+        raise SystemExit("--floor measures SQLite")
+    out: dict[str, tuple[int, float]] = {}
+    for model in (Listen, *rollups.ALL_MODELS):
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {table} WHERE user_id = %s ORDER BY id", [user_id])
+            cols = [c[0] for c in cursor.description]
+            rows = cursor.fetchall()
+            with transaction.atomic():
+                cursor.execute(f"DELETE FROM {table} WHERE user_id = %s", [user_id])
+        sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        raw = connection.connection  # the sqlite3 connection itself: no wrapper, no conversion
+        t0 = time.perf_counter()
+        for i in range(0, len(rows), batch):
+            with transaction.atomic():
+                raw.executemany(sql, rows[i : i + batch])
+        out[table] = (len(rows), time.perf_counter() - t0)
+    return out
 
 
 def import_20k(ctx):
@@ -274,6 +307,11 @@ def main() -> int:
     parser.add_argument("--listens", type=int, default=500_000)
     parser.add_argument("--shape", choices=["realistic", "random"], default="realistic")
     parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="then time SQLite alone storing the same rows again (the lower bound of any import)",
+    )
+    parser.add_argument(
         "--db", default=str(Path(__file__).resolve().parents[1] / "data" / "bench-1000000.db")
     )
     args = parser.parse_args()
@@ -287,7 +325,7 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    out = run_import(args.listens, shape=args.shape)
+    out = run_import(args.listens, shape=args.shape, keep=args.floor)
     print(
         f"{args.shape} export: {out['rows']:,} rows ({out['added']:,} added, {out['skipped']:,} skipped) in"
         f" {out['seconds']:.1f} s: {out['rows_per_s']:,.0f} rows/s, {out['added_per_s']:,.0f}"
@@ -295,6 +333,18 @@ def main() -> int:
         f" {out['import_rss_mb']:.0f} MB (of the whole run, with the file's generation and the"
         f" user's deletion: {out['peak_rss_mb']:.0f} MB)"
     )
+    if args.floor:
+        from django.contrib.auth import get_user_model
+
+        floor = write_floor(out["user_id"])
+        for table, (n, seconds) in floor.items():
+            print(f"  {table:32s} {n:9,} rows {seconds:6.2f} s")
+        total = sum(seconds for _, seconds in floor.values())
+        print(
+            f"SQLite alone storing those rows again: {total:.1f} s, so at most"
+            f" {out['rows'] / total:,.0f} rows/s for this export whatever the code"
+        )
+        get_user_model().objects.filter(pk=out["user_id"]).delete()
     return 0
 
 
