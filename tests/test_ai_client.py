@@ -6,14 +6,14 @@ import time
 import pytest
 
 from musictracker import ai
-from tests.fakes.ai_review_server import FakeOpenAI
+from tests.fakes.openai import FakeChat
 
 MESSAGES = [{"role": "user", "content": "A haiku about rain"}]
 
 
 @pytest.fixture
 def fake(settings):
-    with FakeOpenAI() as server:
+    with FakeChat() as server:
         settings.MUSICTRACKER = {
             **settings.MUSICTRACKER,
             "ai": {
@@ -36,7 +36,7 @@ def test_a_429_waits_its_retry_after_and_a_503_is_retried(fake):
     assert time.monotonic() - started >= 1
     assert answer.text and answer.model
     assert len(fake.requests) == 3
-    body = fake.requests[-1]["body"]
+    body = fake.requests[-1]["json"]
     assert body["model"] == "qwen3" and body["max_tokens"] == 100
     assert "response_format" not in body
 
@@ -61,7 +61,7 @@ def test_a_wrong_key_is_not_retried_and_names_the_setting(fake):
     with pytest.raises(ai.AiError, match="check ai.api_key"):
         ai.AiClient.from_config(backoff=0.01).complete(MESSAGES, json_object=True)
     assert len(fake.requests) == 1
-    assert fake.requests[0]["body"]["response_format"] == {"type": "json_object"}
+    assert fake.requests[0]["json"]["response_format"] == {"type": "json_object"}
 
 
 def test_what_is_missing_and_a_local_server_needs_no_key(settings):

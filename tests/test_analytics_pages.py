@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from musictracker.models import Profile
-from tests.fakes.ai_review_server import FakeOpenAI
+from tests.fakes.openai import FakeChat
 from tests.test_analytics_stats import HISTORY
 from tracking.models import AiReview
 
@@ -123,7 +123,7 @@ def test_ai_review_is_written_cached_and_rewritten(
     history, client_for, settings, django_capture_on_commit_callbacks
 ):
     client = client_for(history)
-    with FakeOpenAI() as fake:
+    with FakeChat() as fake:
         _configure(settings, fake)
         fake.fail_with = [503]  # the client retries a server error
         with django_capture_on_commit_callbacks(execute=True):
@@ -132,28 +132,26 @@ def test_ai_review_is_written_cached_and_rewritten(
         review = AiReview.objects.get(user=history, period_key="year:2024")
         assert review.status == "done" and "Air at dawn" in review.text
         assert review.model_name == "mistral3"
-        sent = fake.requests[-1]["body"]
+        sent = fake.requests[-1]["json"]
         assert "Top artists: Air (4)" in sent["messages"][1]["content"]
         assert "three or four sentences" in sent["messages"][0]["content"]
         asked = len(fake.requests)
         html = client.get("/analytics/?period=year&year=2024").content.decode()
         assert "Air at dawn" in html and len(fake.requests) == asked  # cached: no new call
-        fake.reply["choices"][0]["message"]["content"] = (
-            "Air at first light\nDaft Punk past midnight\nspring"
-        )
+        fake.text = "Air at first light\nDaft Punk past midnight\nspring"
         with django_capture_on_commit_callbacks(execute=True):
             client.post("/analytics/review/?period=year&year=2024", {"style": "haiku"})
         assert Profile.objects.get(user=history).ai_review_style == "haiku"
         review.refresh_from_db()
         assert review.style == "haiku" and review.text.startswith("Air at first light")
-        assert "haiku" in fake.requests[-1]["body"]["messages"][0]["content"]
+        assert "haiku" in fake.requests[-1]["json"]["messages"][0]["content"]
 
 
 def test_ai_review_failure_is_shown(
     history, client_for, settings, django_capture_on_commit_callbacks
 ):
     client = client_for(history)
-    with FakeOpenAI(api_key="another-key") as fake:
+    with FakeChat(api_key="another-key") as fake:
         _configure(settings, fake)
         with django_capture_on_commit_callbacks(execute=True):
             client.post("/analytics/review/?period=all")

@@ -150,7 +150,7 @@ def test_ai_chat_json_sends_bearer_model_and_json_format(fake_ai):
 
 
 def test_ai_malformed_json_is_retried_once(fake_ai):
-    fake_ai.script = ["malformed"]
+    fake_ai.script = ["malformed", "good"]
     answer = ai.chat_json([{"role": "user", "content": "x"}], "{}", required=["summary"])
     assert answer.data["summary"]
     assert len(fake_ai.bodies) == 2
@@ -161,7 +161,7 @@ def test_ai_malformed_json_is_retried_once(fake_ai):
 
 def test_ai_timeout_and_401_give_clear_errors(fake_ai):
     fake_ai.script = ["timeout"]
-    fake_ai.slow_seconds = 2
+    fake_ai.delay = 2
     with pytest.raises(ai.AiError, match="did not answer within 1 s"):
         ai.chat_json([{"role": "user", "content": "x"}], "{}")
     fake_ai.script = ["401"]

@@ -3,7 +3,9 @@ the real background task (tasks run inline in tests)."""
 
 from __future__ import annotations
 
+import json
 import random
+import re
 
 import pytest
 
@@ -11,14 +13,29 @@ from collection.models import Track
 from playlists import ai, generators, services
 from playlists.models import Playlist
 from tests.conftest import utc
-from tests.fakes.openai_compat import FakeOpenAI
+from tests.fakes.openai import FakeChat
 
 pytestmark = pytest.mark.django_db
 
 
+class PlaylistChat(FakeChat):
+    """Answers with the first `pick` candidate ids of the user's message, as {"track_ids": [...]};
+    "unknown": two ids that are not candidates, a duplicate, and two real ones."""
+
+    pick = 3
+
+    def answer(self, request, behaviour):
+        user_text = next(m["content"] for m in request["messages"] if m["role"] == "user")
+        candidates = [int(x) for x in re.findall(r"^(\d+)\t", user_text, re.M)]
+        if behaviour == "unknown":
+            real = candidates[:2]
+            return json.dumps({"track_ids": [999_999, real[0], 888_888, real[0], *real[1:]]})
+        return json.dumps({"track_ids": candidates[: self.pick]})
+
+
 @pytest.fixture
 def fake(settings):
-    with FakeOpenAI() as server:
+    with PlaylistChat() as server:
         settings.MUSICTRACKER = {
             **settings.MUSICTRACKER,
             "ai": {
@@ -73,7 +90,7 @@ def test_good_answer_fills_the_playlist_and_keeps_the_prompt(user, library, fake
     assert playlist.ai_prompt == "calm piano for a rainy Sunday"
     assert track_ids(playlist) == library[:3]  # most played first in the candidate list
     request = fake.requests[0]
-    assert request["path"] == "/v1/1234/chat/completions"
+    assert request["path"] == "/2/ai/1234/openai/v1/chat/completions"
     assert request["headers"]["Authorization"] == "Bearer test-key"
     assert request["json"]["model"] == "mistral3"
     user_message = request["json"]["messages"][1]["content"]

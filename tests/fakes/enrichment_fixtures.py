@@ -4,12 +4,15 @@ configuration through pytest-django's `settings`. Import with
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
-from tests.fakes import openai_notes, spotify
+from tests.fakes import spotify
 from tests.fakes.coverartarchive import FakeCoverArt
 from tests.fakes.deezer import FakeDeezer
-from tests.fakes.openai_notes import FakeOpenAI
+from tests.fakes.openai import FakeChat
 from tests.fakes.spotify import FakeSpotify
 
 __all__ = [
@@ -67,15 +70,45 @@ def fake_coverart(settings, no_pacing):
         yield fake
 
 
+class NotesChat(FakeChat):
+    """Album notes as the prompt asks for them: a JSON object, in French when asked, with the film
+    of a soundtrack."""
+
+    def answer(self, request, behaviour):
+        prompt = " ".join(m["content"] for m in request.get("messages", []))
+        return json.dumps(_notes(prompt))
+
+
+def _notes(prompt: str) -> dict:
+    match = re.search(r'Album: "([^"]+)" by ([^.(]+)', prompt)
+    title, artist = (match.group(1), match.group(2).strip()) if match else ("?", "?")
+    if "in French" in prompt:
+        summary = f"{title}, un album marquant de {artist}."
+        description = f"{title} paraît dans un contexte fertile.\n\nLe son est ample et précis."
+    else:
+        summary = f"{title} is a landmark record by {artist}."
+        description = f"{title} arrived at a fertile time.\n\nIts sound is wide and precise."
+    soundtrack = "soundtrack" in title.lower() or "ost" in title.lower().split()
+    film = (
+        {"title": "Blade Runner", "year": 1982, "director": "Ridley Scott"} if soundtrack else None
+    )
+    return {
+        "summary": summary,
+        "description": description,
+        "is_soundtrack": soundtrack,
+        "film": film,
+    }
+
+
 @pytest.fixture
 def fake_ai(settings):
-    with FakeOpenAI() as fake:
+    with NotesChat(api_key="fake-ai-key", product="104242") as fake:
         configure(
             settings,
             "ai",
             base_url=fake.base_url,
-            api_key=openai_notes.API_KEY,
-            product_id=openai_notes.PRODUCT_ID,
+            api_key=fake.api_key,
+            product_id=fake.product,
             model="mistral3",
             timeout_seconds=1,
         )
