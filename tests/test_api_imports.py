@@ -367,7 +367,7 @@ seen["after"] = [pragma("mmap_size"), pragma("wal_autocheckpoint"), list(gc.get_
 print(json.dumps(seen))
 """
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},  # SQLite, whatever runs
         "DJANGO_SETTINGS_MODULE": "musictracker.settings",
         "MUSICTRACKER_DB_PATH": str(tmp_path / "bulk.db"),
     }
