@@ -33,6 +33,14 @@ def restore_track_index(apps, schema_editor):
         )
 
 
+def analyze_listens(apps, schema_editor):
+    """Statistics for the new index. An install that ran ANALYZE before (every import ends with
+    `PRAGMA optimize`) has statistics for the other indexes and none for this one, and SQLite
+    then takes it for a very selective one: the Journal's "latest listens" walked every track
+    and probed its listens (1 s on a million listens instead of 8 ms)."""
+    schema_editor.execute("ANALYZE tracking_listen")
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("collection", "0001_initial"),
@@ -60,4 +68,5 @@ class Migration(migrations.Migration):
             ],
             database_operations=[migrations.RunPython(drop_track_index, restore_track_index)],
         ),
+        migrations.RunPython(analyze_listens, migrations.RunPython.noop),
     ]
