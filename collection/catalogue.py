@@ -41,6 +41,14 @@ class ListenRecord:
     source_id: str = ""
     album_image_url: str = ""
 
+    def __post_init__(self) -> None:
+        # A NUL character means nothing in a name, and PostgreSQL refuses it in any text column:
+        # one such row in an export or a submission failed its whole batch there.
+        for name in ("artist", "track", "album", "album_artist", "source_id"):
+            value = getattr(self, name)
+            if value and "\x00" in value:
+                setattr(self, name, value.replace("\x00", ""))
+
 
 @dataclass(slots=True)
 class ResolvedListen:

@@ -39,6 +39,7 @@ _QUOTES = str.maketrans(
         "\u2013": "-",
         "\u2014": "-",
         "\u2212": "-",
+        "\x00": None,
     }
 )
 _SPACES = re.compile(r"\s+")
@@ -47,6 +48,7 @@ _FOLD_EXTRA = str.maketrans({"ø": "o", "đ": "d", "ł": "l", "æ": "ae", "œ": 
 
 @lru_cache(maxsize=200_000)
 def name_key(name: str) -> str:
+    # (_QUOTES also drops NUL, which no name means and PostgreSQL refuses in a query)
     text = unicodedata.normalize("NFKC", name or "").translate(_QUOTES).casefold()
     return _SPACES.sub(" ", text).strip()
 

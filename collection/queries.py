@@ -81,6 +81,10 @@ class GridFilters:
     never_played: bool = False
     q: str = ""
 
+    def __post_init__(self) -> None:
+        if "\x00" in self.genre:  # a NUL matches no genre, and PostgreSQL refuses it
+            object.__setattr__(self, "genre", self.genre.replace("\x00", ""))
+
     @property
     def is_filtered(self) -> bool:
         return bool(self.support or self.genre or self.decade or self.never_played or self.q)

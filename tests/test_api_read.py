@@ -310,3 +310,33 @@ def test_history_accepts_any_iso_offset(client, user):
         HTTP_AUTHORIZATION=f"Token {raw}",
     )
     assert response.status_code == 200
+
+
+def test_a_nul_character_in_any_text_input_is_ignored(data, auth_client):
+    """Regression (schemathesis on PostgreSQL): a search for "a%00" answered 400, as PostgreSQL
+    refuses NUL characters in queries and in text and JSON columns. No name means one: they are
+    dropped from every text the API, the pages and the importers take in."""
+    alice = data["alice"]
+    r = alice.get("/api/v1/search?q=Radio%00head")
+    assert r.status_code == 200 and [a["name"] for a in r.json()["artists"]] == ["Radiohead"]
+    r = alice.get("/api/v1/collection/albums?genre=Rock%00&q=ok%00")
+    assert r.status_code == 200
+    r = alice.post(
+        "/api/v1/playlists",
+        {"algorithm": "top", "name": "Best\u0000 of", "parameters": {"period": "all\u0000"}},
+        content_type="application/json",
+    )
+    assert r.status_code == 201, r.content
+    assert Playlist.objects.get(pk=r.json()["id"]).name == "Best of"
+    assert auth_client.get("/search/?q=Radio%00head").status_code == 200
+    page = auth_client.get("/collection/?genre=Rock%00&q=ok%00")  # Django's forms refuse NUL
+    assert page.status_code == 400 and "Null characters are not allowed" in page.content.decode()
+
+
+def test_a_nul_character_in_an_imported_name_is_dropped(user, add_listens):
+    add_listens(user, [("Ai\x00r", "Sexy\x00 Boy", "Moon\x00 Safari", NOW - timedelta(days=3))])
+    add_listens(user, [("Air", "Sexy Boy", "Moon Safari", NOW - timedelta(days=4))])
+    assert list(Artist.objects.filter(name__startswith="Ai").values_list("name", flat=True)) == [
+        "Air"
+    ]
+    assert Album.objects.get(title__startswith="Moon").title == "Moon Safari"
