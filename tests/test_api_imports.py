@@ -211,9 +211,17 @@ def test_settings_upload_runs_the_import_as_a_job(
     settings.DATA_DIR = tmp_path
     content = (DATA / "Streaming_History_Audio_2021.json").read_bytes()
     upload = SimpleUploadedFile("Streaming_History_Audio_2021.json", content, "application/json")
-    with django_capture_on_commit_callbacks(execute=True):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with (
+        CaptureQueriesContext(connection) as ctx,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         response = auth_client.post("/settings/imports/upload/", {"file": upload})
     assert response.status_code == 302
+    # the planner's statistics refreshed after the import, as the command does
+    assert {q["sql"] for q in ctx.captured_queries} & {"PRAGMA optimize", "ANALYZE"}
     job = Job.objects.get(user=user, kind="import")
     assert job.status == "done" and job.added == 2 and job.skipped == 3
     assert "1 under 30 s" in job.message and "1 podcast" in job.message
