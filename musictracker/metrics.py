@@ -71,6 +71,9 @@ def flush(*, quiet: bool = False) -> None:
         _last_flush = time.monotonic()
     if not items:
         return
+    # In key order: two processes upserting the same rows in different orders deadlocked on
+    # PostgreSQL (each waiting for a row the other had just inserted).
+    items.sort()
     from musictracker.models import MetricSample
 
     table = connection.ops.quote_name(MetricSample._meta.db_table)

@@ -85,6 +85,31 @@ def test_metrics_count_listens_by_source_and_requests(client, user, add_listens,
     assert "musictracker_enrichment_backlog" in text
 
 
+def test_metrics_are_written_in_key_order(db):
+    """Regression: two gunicorn workers flushing the same samples in their own orders deadlocked
+    on PostgreSQL (each waited for a row the other had just inserted); the samples were lost
+    and the log said "deadlock detected". Every process now writes them in key order."""
+    from django.db import connection
+
+    from musictracker import metrics
+
+    metrics.flush(quiet=True)
+    for name in ("zz_test_total", "mm_test_total", "aa_test_total"):
+        metrics.inc(name, source="b")
+        metrics.inc(name, source="a")
+    written: list[tuple] = []
+
+    def observe(execute, sql, params, many, context):
+        if many and "metricsample" in sql:
+            written.extend((p[0], p[1]) for p in params)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(observe):
+        metrics.flush()
+    mine = [w for w in written if w[0].endswith("_test_total")]
+    assert len(mine) == 6 and mine == sorted(mine)
+
+
 def test_backup_and_restore_roundtrip(tmp_path, user, add_listens, settings):
     if connection_vendor() != "sqlite":
         pytest.skip("SQLite file backup")
