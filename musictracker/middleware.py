@@ -51,9 +51,9 @@ class UserPreferencesMiddleware:
         if user is not None and user.is_authenticated:
             from musictracker.models import Profile
 
-            profile = Profile.objects.filter(user=user).first()
-            if profile is None:
-                profile = Profile.objects.create(user=user)
+            # get_or_create: two first requests at once (several tabs, a script) both found
+            # no profile, and the second create failed the request with a 500.
+            profile, _ = Profile.objects.get_or_create(user=user)
             request.profile = profile
             timezone.activate(profile.time_zone or "UTC")
             if profile.language:

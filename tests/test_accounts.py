@@ -179,3 +179,42 @@ def test_staff_who_is_not_superuser_sees_only_own_listens_in_admin(
 def test_unknown_page_is_a_friendly_404(auth_client):
     response = auth_client.get("/no-such-page/")
     assert response.status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_requests_at_once_share_one_profile(client):
+    """Found by the web-and-worker fault test: two requests of a user without a profile both
+    created one, and the second answered 500. Here the other request (a thread, with its own
+    connection) commits its profile just before this one inserts."""
+    import threading
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from musictracker.models import Profile
+
+    if connection.vendor == "sqlite":
+        pytest.skip("the in-memory test database locks whole tables between connections")
+    user = get_user_model().objects.create_user("carol", password="correct horse battery")
+    assert not Profile.objects.filter(user=user).exists()
+    client.force_login(user)
+    won = []
+
+    def other_request() -> None:
+        try:
+            Profile.objects.create(user=user)
+            won.append(True)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def other_request_first(execute, sql, params, many, context):
+        if 'INSERT INTO "musictracker_profile"' in sql and not won:
+            thread = threading.Thread(target=other_request)
+            thread.start()
+            thread.join()
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(other_request_first):
+        response = client.get("/")
+    assert won and response.status_code < 500
+    assert Profile.objects.filter(user=user).count() == 1
