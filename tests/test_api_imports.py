@@ -231,6 +231,29 @@ def test_settings_upload_runs_the_import_as_a_job(
     assert b"item 4" in page.content
 
 
+def test_an_import_is_done_even_when_the_statistics_cannot_be_refreshed(db, user, tmp_path):
+    """The statistics refresh runs after the job is marked done: a locked database there must
+    not turn a complete import into a failed task."""
+    from django.db import OperationalError, connection
+
+    from tracking.tasks import import_listens_file
+
+    path = tmp_path / "Streaming_History_Audio_2021.json"
+    shutil.copy(DATA / "Streaming_History_Audio_2021.json", path)
+    job = start_import(user=user, path=path)
+
+    def locked(execute, sql, params, many, context):
+        if sql in ("PRAGMA optimize", "ANALYZE"):
+            raise OperationalError("database is locked")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(locked):
+        out = import_listens_file(job.pk)
+    job.refresh_from_db()
+    assert job.status == "done" and job.added == 2
+    assert out.startswith("2 added")
+
+
 def test_settings_upload_refuses_wrong_types(auth_client, user, settings, tmp_path):
     settings.DATA_DIR = tmp_path
     bad = SimpleUploadedFile("photo.png", b"\x89PNG....", "image/png")
