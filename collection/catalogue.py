@@ -19,35 +19,9 @@ from django.utils import timezone
 
 from collection.models import Album, AlbumArtist, Artist, ArtistAlias, Track, TrackArtist
 from collection.normalize import featured_in_title, name_key, search_key, split_credit
+from collection.records import ListenRecord
 
 CHUNK = 500
-
-
-@dataclass(slots=True)
-class ListenRecord:
-    """One play, as any source gives it, before it is matched to the catalogue."""
-
-    artist: str
-    track: str
-    listened_at: datetime  # aware, UTC
-    album: str = ""
-    album_artist: str = ""
-    duration: int | None = None  # seconds
-    artist_mbid: str | None = None
-    album_mbid: str | None = None  # MusicBrainz release (Last.fm gives release ids)
-    track_mbid: str | None = None
-    track_number: int | None = None
-    source: str = "import"
-    source_id: str = ""
-    album_image_url: str = ""
-
-    def __post_init__(self) -> None:
-        # A NUL character means nothing in a name, and PostgreSQL refuses it in any text column:
-        # one such row in an export or a submission failed its whole batch there.
-        for name in ("artist", "track", "album", "album_artist", "source_id"):
-            value = getattr(self, name)
-            if value and "\x00" in value:
-                setattr(self, name, value.replace("\x00", ""))
 
 
 @dataclass(slots=True)

@@ -347,7 +347,7 @@ def test_read_ahead_keeps_order_raises_where_the_parser_failed_and_stops_when_ab
     import io
     import threading
 
-    from tracking.imports import Row, _read_ahead
+    from tracking.imports import Row, _chunks, _read_ahead
 
     def rows(n, fail_at=None):
         for i in range(n):
@@ -356,20 +356,82 @@ def test_read_ahead_keeps_order_raises_where_the_parser_failed_and_stops_when_ab
             yield Row(f"line {i}", skip="malformed", reason="x")
 
     raw = io.BytesIO(b"x" * 10)
-    got = [row.where for row, _position in _read_ahead(rows(4500), raw, chunk=1000)]
+    got = [row.where for row, _position in _read_ahead(_chunks(rows(4500), raw, chunk=1000))]
     assert got == [f"line {i}" for i in range(4500)]
 
     seen = []
     with pytest.raises(UnicodeDecodeError):
-        for row, _position in _read_ahead(rows(4500, fail_at=2500), raw, chunk=1000):
+        for row, _position in _read_ahead(_chunks(rows(4500, fail_at=2500), raw, chunk=1000)):
             seen.append(row.where)
     assert seen == [f"line {i}" for i in range(2500)]  # every row before the failure
 
     before = threading.active_count()
-    reader = _read_ahead(rows(100_000), raw, chunk=100, depth=2)
+    reader = _read_ahead(_chunks(rows(100_000), raw, chunk=100), depth=2)
     next(reader)
     reader.close()  # the importer stopped (an error while writing): the parser thread ends too
     assert threading.active_count() <= before
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Streaming_History_Audio_2021.json", "lastfm.csv", "ghan.json", "listens.jsonl", "big"],
+)
+def test_large_files_are_parsed_by_a_process_of_their_own_with_the_same_result(
+    db, user, other_user, monkeypatch, tmp_path, name
+):
+    """From PROCESS_PARSE_BYTES up, a child process parses the file and pickles its rows: the
+    listens, counts and report are those of the parser thread used for smaller files."""
+    import tracking.imports as imports
+
+    path = (
+        _spotify_file(tmp_path / "Streaming_History_Audio_big.json", 2500, bad_every=97)
+        if name == "big"
+        else DATA / name
+    )
+    by_thread = import_file(user=other_user, path=path, enrich=False)
+    children = []
+    real = imports._parsed_in_process
+
+    def counted(fmt, p):
+        children.append(fmt)
+        return real(fmt, p)
+
+    monkeypatch.setattr(imports, "PROCESS_PARSE_BYTES", 0)
+    monkeypatch.setattr(imports, "_parsed_in_process", counted)
+    by_process = import_file(user=user, path=path, enrich=False)
+    assert children == [detect_format(path)]
+    assert by_process.added > 0
+    assert vars(by_process) == vars(by_thread)
+    assert _listens(user) == _listens(other_user)
+
+
+def test_the_parser_process_reports_its_failure_where_it_happened_and_ends_with_the_import(
+    tmp_path, monkeypatch
+):
+    import subprocess
+
+    from tracking.imports import _parsed_in_process
+
+    started = []
+
+    class Recorded(subprocess.Popen):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(subprocess, "Popen", Recorded)
+    not_a_zip = tmp_path / "listens.zip"
+    not_a_zip.write_bytes(b"PK\x03\x04 but not a ZIP archive")
+    with pytest.raises(zipfile.BadZipFile):
+        list(_parsed_in_process("listenbrainz_zip", not_a_zip))
+    assert started[-1].returncode is not None
+
+    path = _spotify_file(tmp_path / "Streaming_History_Audio_big.json", 20_000)
+    chunks = _parsed_in_process("spotify", path)
+    rows, position = next(chunks)
+    assert len(rows) == 2000 and rows[0].record.artist and 0 < position < path.stat().st_size
+    chunks.close()  # the import stopped (an error while writing): the child is gone too
+    assert started[-1].poll() is not None
 
 
 def test_bulk_writes_do_not_map_the_database_and_restore_every_setting(tmp_path):
