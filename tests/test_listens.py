@@ -179,6 +179,40 @@ def test_rollups_equal_a_fresh_computation(user, add_listens):
     assert unknown == 0
 
 
+def test_rollups_equal_a_fresh_computation_when_batches_are_written_in_parts(
+    user, add_listens, monkeypatch
+):
+    """Large batches go in parts, each stored by a helper thread while the next is prepared
+    and the rollups and sessions are computed (`_insert`, `Meanwhile`): small parts here, so
+    every batch of the history takes that road."""
+    import musictracker.db
+
+    monkeypatch.setattr(listens_mod, "INSERT_PART", 7)
+    monkeypatch.setattr(musictracker.db, "MEANWHILE_MIN_ROWS", 1)
+    _history(user, add_listens)
+    incremental = snapshot(user)
+    assert Listen.objects.filter(user=user).count() == 120
+    listens_mod.rebuild_rollups(user)
+    assert snapshot(user) == incremental
+    assert sum(DayStat.objects.filter(user=user).values_list("listens", flat=True)) == 120
+
+
+def test_a_write_that_fails_in_the_helper_thread_raises_as_django_s_cursor_would(user, monkeypatch):
+    import musictracker.db
+    from musictracker.db import Meanwhile
+
+    monkeypatch.setattr(musictracker.db, "MEANWHILE_MIN_ROWS", 1)
+    sql = "INSERT INTO tracking_listen (user_id, track_id, listened_at)"
+    rows = [(user.pk, 1, "2024-01-01 00:00:00")] * 3
+    writes = Meanwhile(len(rows))
+    with pytest.raises(IntegrityError), transaction.atomic():  # NOT NULL columns left out
+        writes.insert_many(sql, 3, rows)
+        writes.insert_many(sql, 3, rows)  # queued behind the failing one, waited for too
+        writes.wait()
+    assert Listen.objects.count() == 0
+    assert listens_mod.ingest(user, []).added == 0  # the connection works on
+
+
 def test_deleting_listens_takes_them_out_of_rollups(user, add_listens):
     _history(user, add_listens)
     doomed = list(

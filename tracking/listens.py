@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -22,7 +22,7 @@ from django.db import connection, transaction
 
 from collection.catalogue import Catalogue, ListenRecord, ResolvedListen, resolve
 from musictracker import config, metrics
-from musictracker.db import adapters
+from musictracker.db import Meanwhile, adapters
 from musictracker.models import Profile
 from musictracker.timezones import zone
 from tracking import rollups, sessions
@@ -30,7 +30,7 @@ from tracking.models import Listen
 
 log = logging.getLogger(__name__)
 
-INSERT_CHUNK = 2000
+INSERT_PART = 2500  # listens per INSERT statement of a batch (see `_insert`)
 
 
 @dataclass
@@ -169,41 +169,52 @@ def record(user: AbstractBaseUser, rows: Iterable[ResolvedListen | None]) -> Rec
     return result
 
 
-def _insert(user_id: int, rows: list[ResolvedListen], tz) -> None:
-    ops = connection.ops
-    table = ops.quote_name(Listen._meta.db_table)
+def _insert(user_id: int, rows: list[ResolvedListen], tz) -> Callable[[], None]:
+    """Store the listens and add them to the rollups; returns the function that waits for
+    those writes, for `sessions.update` to call once its own sums are done.
+
+    A large batch goes in parts queued on the connection's helper thread (`Meanwhile`): while
+    SQLite stores one part, this thread converts the next one, then the rollup sums, whose
+    upserts queue behind the listens, then (in `sessions`) the sessions."""
+    table = connection.ops.quote_name(Listen._meta.db_table)
     sql = (
         f"INSERT INTO {table} (user_id, track_id, artist_id, album_id, listened_at, local_date,"
-        " local_hour, local_weekday, source, source_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
-        " %s, %s) ON CONFLICT DO NOTHING"
+        " local_hour, local_weekday, source, source_id)"
     )
     adapt_dt, adapt_d = adapters()
-    params, sums = [], []
-    for r in rows:
-        at = r.listened_at
-        local = at.astimezone(tz)
-        local_date = local.date()
-        params.append(
-            (
-                user_id,
-                r.track_id,
-                r.artist_id,
-                r.album_id,
-                adapt_dt(at),
-                adapt_d(local_date),
-                local.hour,
-                local.weekday(),
-                r.source,
-                (r.source_id or "")[:100],
-            )
-        )
-        sums.append((local_date, local.hour, at, r.track_id, r.album_id, r.artist_ids, r.duration))
     delta = rollups.Delta()
-    delta.add_many(sums)
-    with connection.cursor() as cursor:
-        for i in range(0, len(params), INSERT_CHUNK):
-            cursor.executemany(sql, params[i : i + INSERT_CHUNK])
-    rollups.apply(user_id, delta)
+    writes = Meanwhile(len(rows))
+    try:
+        for i in range(0, len(rows), INSERT_PART):
+            params, sums = [], []
+            for r in rows[i : i + INSERT_PART]:
+                at = r.listened_at
+                local = at.astimezone(tz)
+                local_date = local.date()
+                params.append(
+                    (
+                        user_id,
+                        r.track_id,
+                        r.artist_id,
+                        r.album_id,
+                        adapt_dt(at),
+                        adapt_d(local_date),
+                        local.hour,
+                        local.weekday(),
+                        r.source,
+                        (r.source_id or "")[:100],
+                    )
+                )
+                sums.append(
+                    (local_date, local.hour, at, r.track_id, r.album_id, r.artist_ids, r.duration)
+                )
+            writes.insert_many(sql, 10, params, "ON CONFLICT DO NOTHING")
+            delta.add_many(sums)
+        rollups.apply(user_id, delta, writes=writes)
+    except BaseException:
+        writes.wait()
+        raise
+    return writes.wait
 
 
 def ingest(

@@ -188,14 +188,14 @@ def update(
     track_id) keys at `times`) and bring the sessions and transitions around those times up to
     date. Call inside the change's transaction."""
     if not times:
-        change()
+        _finish(change())
         return
     if added and not removed:
         _insert(user_id, times, change, added)
         return
     windows, stale = _windows(user_id, times)
     before = _rows(user_id, windows)
-    change()
+    _finish(change())
     if added:
         after = sorted(before + added, key=lambda r: (r[0], r[1]))
     elif removed:
@@ -219,12 +219,31 @@ def _insert(user_id: int, times: list[datetime], change: Callable[[], object], a
     listen by listen: a backfill that extends one long session batch after batch reads a
     constant amount, not the whole session each time. Transitions change only between
     neighbours inside a window; pairs across two windows are left out before and after alike."""
-    from bisect import bisect_right
-
     wins = _merge([[t - GAP, t + GAP] for t in times])
     touched = _touching(user_id, wins)
     before = _rows(user_id, wins)
-    change()
+    finish = change()  # the insert may still be running: only Python until `_finish`
+    try:
+        sessions, old, new = _joined(wins, touched, before, added)
+    except BaseException:
+        _finish(finish)
+        raise
+    _finish(finish)
+    _drop([s[4] for s in touched])
+    _store(user_id, sessions)
+    _count_transitions(user_id, new, old)
+
+
+def _finish(change_result: object) -> None:
+    """A change may hand back the function that completes it (`tracking.listens._insert`)."""
+    if callable(change_result):
+        change_result()
+
+
+def _joined(wins: list, touched: list, before: list, added: list) -> tuple[list, Counter, Counter]:
+    """The sessions after adding `added`, and the transitions before and after, in the windows."""
+    from bisect import bisect_right
+
     after = sorted(before + added, key=lambda r: (r[0], r[1]))
     # The last listen of each stored session: its track and duration when it lies in a window
     # (then a new listen may share its time), else from the stored length.
@@ -248,8 +267,6 @@ def _insert(user_id: int, times: list[datetime], change: Callable[[], object], a
             sessions.append(_close(cur[0], cur[1][0], cur[2], cur[3]))
         cur = [start, last, n, duration]
     sessions.append(_close(cur[0], cur[1][0], cur[2], cur[3]))
-    _drop([s[4] for s in touched])
-    _store(user_id, sessions)
 
     los = [lo for lo, _hi in wins]
 
@@ -264,7 +281,7 @@ def _insert(user_id: int, times: list[datetime], change: Callable[[], object], a
         old.update(compute(part)[1])
     for part in by_window(after):
         new.update(compute(part)[1])
-    _count_transitions(user_id, new, old)
+    return sessions, old, new
 
 
 def _drop(session_ids: list[int]) -> None:
