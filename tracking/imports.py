@@ -224,7 +224,7 @@ def _parsed_in_process(fmt: str, path: Path) -> Iterator[tuple[list, int]]:
             child.wait()
 
 
-def _read_ahead(chunks: Iterator[tuple[list, int]], depth: int = 12) -> Iterator[tuple[Row, int]]:
+def _read_ahead(chunks: Iterator[tuple[list, int]], depth: int = 6) -> Iterator[tuple[Row, int]]:
     """The rows with the file position after their chunk, read a few chunks ahead in a thread.
 
     The writer spends much of an import inside SQLite, which releases the GIL; the chunks are
