@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -131,8 +132,14 @@ def _helper() -> ThreadPoolExecutor:
         return _HELPER
 
 
-def _done() -> None:
-    return None
+def _forget_helper() -> None:
+    """A forked process (django-q's workers, gunicorn's) has no copy of the parent's thread:
+    it starts its own helper instead of queueing on one that will never run."""
+    global _HELPER, _HELPER_LOCK
+    _HELPER, _HELPER_LOCK = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_helper)
 
 
 def optimize() -> None:

@@ -213,6 +213,24 @@ def test_a_write_that_fails_in_the_helper_thread_raises_as_django_s_cursor_would
     assert listens_mod.ingest(user, []).added == 0  # the connection works on
 
 
+def _helper_works_in_a_forked_child() -> bool:
+    import musictracker.db
+
+    return musictracker.db._helper().submit(lambda: 41 + 1).result(timeout=10) == 42
+
+
+def test_a_forked_process_gets_a_helper_thread_of_its_own():
+    """django-q and gunicorn fork their workers: a child that queued on its parent's helper
+    (a thread it has no copy of) would wait for ever."""
+    import multiprocessing
+
+    import musictracker.db
+
+    musictracker.db._helper().submit(int).result()  # the parent's thread, busy once
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply(_helper_works_in_a_forked_child) is True
+
+
 def test_deleting_listens_takes_them_out_of_rollups(user, add_listens):
     _history(user, add_listens)
     doomed = list(
