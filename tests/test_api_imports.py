@@ -437,7 +437,7 @@ def test_the_parser_process_reports_its_failure_where_it_happened_and_ends_with_
 def test_bulk_writes_do_not_map_the_database_and_restore_every_setting(tmp_path):
     """A long import read most of a large database through SQLite's memory map, and every page
     it touched counted in its resident memory (400 MB for 500,000 plays); bulk work reads it
-    without the map, then the connection gets its settings back. (A process of its own: the
+    without the map and with half the page cache, then the connection gets its settings back. (A process of its own: the
     test database lives in memory, where SQLite maps nothing.)"""
     import subprocess
     import sys
@@ -453,10 +453,14 @@ def pragma(name):
         cursor.execute("PRAGMA " + name)
         return cursor.fetchone()[0]
 
-seen = {"before": [pragma("mmap_size"), pragma("wal_autocheckpoint"), list(gc.get_threshold())]}
+def settings():
+    names = ("mmap_size", "wal_autocheckpoint", "cache_size")
+    return [pragma(name) for name in names] + [list(gc.get_threshold())]
+
+seen = {"before": settings()}
 with bulk_writes():
-    seen["during"] = [pragma("mmap_size"), pragma("wal_autocheckpoint"), list(gc.get_threshold())]
-seen["after"] = [pragma("mmap_size"), pragma("wal_autocheckpoint"), list(gc.get_threshold())]
+    seen["during"] = settings()
+seen["after"] = settings()
 print(json.dumps(seen))
 """
     env = {
@@ -471,5 +475,6 @@ print(json.dumps(seen))
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen["before"][0] > 0  # the app's connections map the database...
     assert seen["during"][:2] == [0, 20_000]  # ...bulk work does not, and checkpoints apart
-    assert seen["during"][2] != seen["before"][2]
+    assert seen["before"][2] == -64_000 and seen["during"][2] == -32_000  # half the cache
+    assert seen["during"][3] != seen["before"][3]
     assert seen["after"] == seen["before"]
