@@ -500,7 +500,7 @@ def _unpack(values: tuple) -> Row:
 
 
 def parse_to(out: IO[bytes], fmt: str, path: Path) -> None:
-    """The parser process's work (`python -m tracking.parse_file`): every row of the file as
+    """The parser process's work (`python -m tracking.formats`): every row of the file as
     pickled chunks of plain tuples with the position after each, then None; a failure is sent
     as ("error", exception) after the rows before it."""
 
