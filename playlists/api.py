@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.utils.text import slugify
 from ninja import Path, Query, Router, Schema
 from ninja.responses import Status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 from playlists import exports, generators, services
 from playlists.generators import ParameterError
@@ -71,7 +71,7 @@ class PlaylistDetailOut(PlaylistOut):
 class PlaylistIn(Schema):
     algorithm: Algorithm
     name: str = Field("", max_length=200)
-    parameters: dict[str, str | int | None] = Field(
+    parameters: dict[str, StrictStr | StrictInt | None] = Field(
         default_factory=dict, description="the generator's parameters (see the Playlists page)"
     )
 

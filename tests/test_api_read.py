@@ -247,6 +247,8 @@ def test_create_playlist_by_generator(data):
         ({"algorithm": "nope"}, "algorithm"),
         ({"algorithm": "top", "parameters": {"length": 0}}, "parameters.length"),
         ({"algorithm": "top", "parameters": {"period": "forever"}}, "parameters.period"),
+        # true/false are not integers, whatever Python says (found by schemathesis)
+        ({"algorithm": "discovery", "parameters": {"k": False}}, "parameters"),
     ],
 )
 def test_create_playlist_bad_parameters(data, payload, field):
