@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime
 import orjson
 from django.db import connection
 
-# `->>` arrived in SQLite 3.38 (Python's own build may be older: then rows go one by one).
 MEANWHILE_MIN_ROWS = 1000  # below this, a thread costs more than it saves
+# `->>` arrived in SQLite 3.38 (Python's own build may be older: then rows go one by one).
 JSON_EACH = tuple(int(x) for x in sqlite3.sqlite_version.split(".")) >= (3, 38)
 
 
@@ -66,15 +66,17 @@ def insert_many(sql: str, columns: int, rows: list[tuple], tail: str = "") -> No
         return
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite" and JSON_EACH:
-            picks = ", ".join(f"value ->> {i}" for i in range(columns))
-            # WHERE true: SQLite needs it to read a following ON CONFLICT as an upsert clause.
-            cursor.execute(
-                f"{sql} SELECT {picks} FROM json_each(%s) WHERE true {tail}",
-                [orjson.dumps(rows).decode()],
-            )
+            cursor.execute(_from_json(sql, columns, tail, "%s"), [orjson.dumps(rows).decode()])
         else:
             marks = ", ".join(["%s"] * columns)
             cursor.executemany(f"{sql} VALUES ({marks}) {tail}", rows)
+
+
+def _from_json(sql: str, columns: int, tail: str, mark: str) -> str:
+    """`sql` reading its rows from one JSON array parameter (`mark`: the driver's placeholder).
+    WHERE true: SQLite needs it to read a following ON CONFLICT as an upsert clause."""
+    picks = ", ".join(f"value ->> {i}" for i in range(columns))
+    return f"{sql} SELECT {picks} FROM json_each({mark}) WHERE true {tail}"
 
 
 class Meanwhile:
@@ -99,8 +101,7 @@ class Meanwhile:
             return
         connection.ensure_connection()
         raw = connection.connection  # Django opens SQLite connections for use from any thread
-        picks = ", ".join(f"value ->> {i}" for i in range(columns))
-        statement = f"{sql} SELECT {picks} FROM json_each(?) WHERE true {tail}"
+        statement = _from_json(sql, columns, tail, "?")
         self._futures.append(
             _helper().submit(raw.execute, statement, (orjson.dumps(rows).decode(),))
         )
