@@ -19,6 +19,8 @@ from collection.normalize import name_key
 
 def _unique_sets(model: type[models.Model]) -> list[tuple[str, ...]]:
     sets = [tuple(s) for s in model._meta.unique_together]
+    if model._meta.is_composite_pk:  # the rollups: their key is their only unique set
+        sets.append(tuple(f.name for f in model._meta.pk_fields))
     for c in model._meta.constraints:
         if isinstance(c, models.UniqueConstraint) and c.fields and c.condition is None:
             sets.append(tuple(c.fields))

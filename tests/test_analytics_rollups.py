@@ -155,3 +155,95 @@ def test_a_backfill_extending_one_long_session_reads_only_near_the_new_listens(u
     incremental = snapshot(user)
     listens_mod.rebuild_rollups(user)
     assert snapshot(user) == incremental
+
+
+ROLLUP_TABLES = {
+    # table: its key, as stored since tracking 0007
+    "tracking_daystat": ("user_id", "day"),
+    "tracking_dayhourstat": ("user_id", "day", "hour"),
+    "tracking_monthweekdayhourstat": ("user_id", "month", "weekday", "hour"),
+    "tracking_monthartiststat": ("user_id", "month", "artist_id"),
+    "tracking_monthalbumstat": ("user_id", "month", "album_id"),
+    "tracking_monthtrackstat": ("user_id", "month", "track_id"),
+    "tracking_userartiststat": ("user_id", "artist_id"),
+    "tracking_useralbumstat": ("user_id", "album_id"),
+    "tracking_usertrackstat": ("user_id", "track_id"),
+    "tracking_monthtransitionstat": ("user_id", "month", "from_artist_id", "to_artist_id"),
+    "tracking_usertransitionstat": ("user_id", "from_artist_id", "to_artist_id"),
+}
+
+
+def _rollup_rows(connection) -> dict:
+    out = {}
+    with connection.cursor() as cursor:
+        for table, key in ROLLUP_TABLES.items():
+            columns = sorted(
+                c.name
+                for c in connection.introspection.get_table_description(cursor, table)
+                if c.name != "id"
+            )
+            cursor.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(key)}")
+            out[table] = (columns, cursor.fetchall())
+    return out
+
+
+def _keys_and_indexes(connection, table: str) -> tuple[list, list, list]:
+    """(primary key columns, unique column sets, single-column indexes) of a table."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, table).values()
+    primary = [c["columns"] for c in found if c["primary_key"]]
+    unique = [c["columns"] for c in found if c["unique"] and not c["primary_key"]]
+    single = [c["columns"] for c in found if c["index"] and len(c["columns"]) == 1]
+    return primary, unique, single
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rollups_move_to_their_natural_key_and_back_keeping_every_row(user, add_listens):
+    """Migration tracking 0007 rebuilds every rollup table, both ways, with all its rows; on
+    SQLite the tables are WITHOUT ROWID and pass `PRAGMA integrity_check` (which backups run:
+    SQLite 3.40 gave false errors there for such tables whose columns did not start with
+    their key)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    add_listens(user, rows([0, 4, 9, 14, 60, 200, 205, 1440, 1445, 1500]))
+    add_listens(user, [("Air feat. Beck", "Duet", "Album", T0 + timedelta(days=40), 180)])
+    before = _rollup_rows(connection)
+    assert all(rows_ for _, rows_ in before.values())
+
+    def migrate(target: str) -> None:
+        executor = MigrationExecutor(connection)
+        executor.migrate([("tracking", target)])
+
+    try:
+        migrate("0006_listen_one_track_index")
+        assert _rollup_rows(connection) == before
+        primary, unique, _ = _keys_and_indexes(connection, "tracking_monthartiststat")
+        assert primary == [["id"]]
+        assert ["user_id", "month", "artist_id"] in unique
+    finally:
+        migrate("0007_rollups_keyed_by_their_key")
+    assert _rollup_rows(connection) == before
+    for table, key in ROLLUP_TABLES.items():
+        primary, unique, single = _keys_and_indexes(connection, table)
+        assert primary == [list(key)], table
+        assert unique == [], table
+        assert [c for c in single if c[0] != "user_id"] == [], table
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN"
+                f" ({', '.join(['%s'] * len(ROLLUP_TABLES))})",
+                list(ROLLUP_TABLES),
+            )
+            tables = dict(cursor.fetchall())
+            cursor.execute("PRAGMA integrity_check")
+            assert cursor.fetchall() == [("ok",)]
+        assert len(tables) == len(ROLLUP_TABLES)
+        assert all(sql.endswith("WITHOUT ROWID") for sql in tables.values())
+    # They still take listens, and the upserts still add up to a fresh computation.
+    add_listens(user, rows([3000, 3004, 9]))
+    kept = snapshot(user)
+    assert sum(int(r[1]) for r in kept["UserArtistStat"]) == 14  # 13 new, the one double dropped
+    listens_mod.rebuild_rollups(user)
+    assert snapshot(user) == kept

@@ -121,8 +121,12 @@ class TrackerStatus(models.Model):
 class Rollup(models.Model):
     """A precomputed count; never edited by hand (rebuild with `manage.py rebuild_rollups`)."""
 
-    # No index of its own: every rollup's unique constraint starts with the user, and one more
-    # index to keep current cost each upsert about a tenth of its time.
+    # Each rollup's primary key is its natural key, starting with the user (no id column), and
+    # on SQLite the table is stored WITHOUT ROWID (migration 0007): the rows live in that key's
+    # B-tree, so an upsert writes one tree instead of a table plus a unique index. The artist,
+    # album and track columns have no index of their own either: only merges and deletions of
+    # a catalogue row look rollups up by them (a scan of a few hundred ms on a million-listen
+    # install), while every import batch paid for those indexes on every row.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
@@ -136,51 +140,37 @@ class Rollup(models.Model):
 
 
 class DayStat(Rollup):
+    pk = models.CompositePrimaryKey("user", "day")
     day = models.DateField()
     seconds = models.BigIntegerField(default=0)  # sum of known durations
     unknown_duration = models.IntegerField(default=0)  # listens whose duration is unknown
 
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "day"], name="uniq_daystat")]
-
 
 class DayHourStat(Rollup):
+    pk = models.CompositePrimaryKey("user", "day", "hour")
     day = models.DateField()
     hour = models.PositiveSmallIntegerField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "day", "hour"], name="uniq_dayhourstat")
-        ]
 
 
 class MonthWeekdayHourStat(Rollup):
     """Listens per local month × weekday (0 = Monday) × hour: the heat map of any long period
     without walking every day."""
 
+    pk = models.CompositePrimaryKey("user", "month", "weekday", "hour")
     month = models.DateField()
     weekday = models.PositiveSmallIntegerField()
     hour = models.PositiveSmallIntegerField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "month", "weekday", "hour"], name="uniq_monthweekdayhourstat"
-            )
-        ]
 
 
 class MonthArtistStat(Rollup):
     """Listens per artist per local month (first day of the month); featured artists count."""
 
+    pk = models.CompositePrimaryKey("user", "month", "artist")
     month = models.DateField()
-    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+", db_index=False)
     seconds = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "month", "artist"], name="uniq_monthartiststat")
-        ]
         # Covering: a period's GROUP BY reads the index alone (3× less work than row lookups).
         # Listens before the id: a month's most played item is one seek from the end of its
         # range (the year in review reads twelve of them), and range scans cost the same.
@@ -190,26 +180,22 @@ class MonthArtistStat(Rollup):
 
 
 class MonthAlbumStat(Rollup):
+    pk = models.CompositePrimaryKey("user", "month", "album")
     month = models.DateField()
-    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="+")
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="+", db_index=False)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "month", "album"], name="uniq_monthalbumstat")
-        ]
         indexes = [
             models.Index(fields=["user", "month", "listens", "album"], name="monthalbum_top")
         ]
 
 
 class MonthTrackStat(Rollup):
+    pk = models.CompositePrimaryKey("user", "month", "track")
     month = models.DateField()
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+", db_index=False)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "month", "track"], name="uniq_monthtrackstat")
-        ]
         indexes = [
             models.Index(fields=["user", "month", "listens", "track"], name="monthtrack_top")
         ]
@@ -218,34 +204,32 @@ class MonthTrackStat(Rollup):
 class UserArtistStat(Rollup):
     """All-time plays, first and last listen of an artist for one user."""
 
-    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
+    pk = models.CompositePrimaryKey("user", "artist")
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+", db_index=False)
     first_listened_at = models.DateTimeField()
     last_listened_at = models.DateTimeField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "artist"], name="uniq_userartiststat")
-        ]
         indexes = [models.Index(fields=["user", "-listens"], name="userartiststat_top")]
 
 
 class UserAlbumStat(Rollup):
-    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="+")
+    pk = models.CompositePrimaryKey("user", "album")
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="+", db_index=False)
     first_listened_at = models.DateTimeField()
     last_listened_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "album"], name="uniq_useralbumstat")]
         indexes = [models.Index(fields=["user", "-listens"], name="useralbumstat_top")]
 
 
 class UserTrackStat(Rollup):
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    pk = models.CompositePrimaryKey("user", "track")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+", db_index=False)
     first_listened_at = models.DateTimeField()
     last_listened_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "track"], name="uniq_usertrackstat")]
         indexes = [models.Index(fields=["user", "-listens"], name="usertrackstat_top")]
 
 
@@ -275,22 +259,15 @@ class MonthTransitionStat(Rollup):
     """How often one artist was followed by another within a session, per local month of the
     second listen."""
 
+    pk = models.CompositePrimaryKey("user", "month", "from_artist", "to_artist")
     month = models.DateField()
-    from_artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
-    to_artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "month", "from_artist", "to_artist"], name="uniq_monthtransition"
-            )
-        ]
-        indexes = [
-            models.Index(
-                fields=["user", "month", "from_artist", "to_artist", "listens"],
-                name="monthtransition_cover",
-            )
-        ]
+    from_artist = models.ForeignKey(
+        Artist, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    to_artist = models.ForeignKey(
+        Artist, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # No covering index: on SQLite the table itself is one (its key, then the count).
 
 
 class AiReview(models.Model):
@@ -322,13 +299,13 @@ class AiReview(models.Model):
 class UserTransitionStat(Rollup):
     """All-time count of artist A followed by artist B within a session."""
 
-    from_artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
-    to_artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="+")
+    pk = models.CompositePrimaryKey("user", "from_artist", "to_artist")
+    from_artist = models.ForeignKey(
+        Artist, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    to_artist = models.ForeignKey(
+        Artist, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "from_artist", "to_artist"], name="uniq_usertransition"
-            )
-        ]
         indexes = [models.Index(fields=["user", "-listens"], name="usertransition_top")]

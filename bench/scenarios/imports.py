@@ -289,8 +289,9 @@ def write_floor(user_id: int, batch: int = 10_000) -> dict[str, tuple[int, float
     out: dict[str, tuple[int, float]] = {}
     for model in (Listen, *rollups.ALL_MODELS):
         table = model._meta.db_table
+        key = ", ".join(f.column for f in model._meta.pk_fields)  # rollups: their natural key
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT * FROM {table} WHERE user_id = %s ORDER BY id", [user_id])
+            cursor.execute(f"SELECT * FROM {table} WHERE user_id = %s ORDER BY {key}", [user_id])
             cols = [c[0] for c in cursor.description]
             rows = cursor.fetchall()
             with transaction.atomic():
