@@ -443,7 +443,7 @@ def test_bulk_writes_do_not_map_the_database_and_restore_every_setting(tmp_path)
     import sys
 
     script = """
-import gc, json, django
+import gc, json, sys, django
 django.setup()
 from django.db import connection
 from musictracker.db import bulk_writes
@@ -455,7 +455,7 @@ def pragma(name):
 
 def settings():
     names = ("mmap_size", "wal_autocheckpoint", "cache_size")
-    return [pragma(name) for name in names] + [list(gc.get_threshold())]
+    return [pragma(name) for name in names] + [list(gc.get_threshold()), sys.getswitchinterval()]
 
 seen = {"before": settings()}
 with bulk_writes():
@@ -477,4 +477,5 @@ print(json.dumps(seen))
     assert seen["during"][:2] == [0, 20_000]  # ...bulk work does not, and checkpoints apart
     assert seen["before"][2] == -64_000 and seen["during"][2] == -32_000  # half the cache
     assert seen["during"][3] != seen["before"][3]
+    assert seen["before"][4] == 0.005 and seen["during"][4] == 0.0005  # quicker thread switches
     assert seen["after"] == seen["before"]
