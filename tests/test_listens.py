@@ -403,3 +403,24 @@ def test_the_new_track_index_gets_statistics_when_it_is_created(user, add_listen
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM sqlite_stat1")
             cursor.execute("ANALYZE sqlite_schema")
+
+
+def test_first_and_last_listen_keep_fractions_of_a_second(user, add_listens):
+    """The writer's sums compare times as the database stores them (text on SQLite), where
+    "12:00:00" must come before "12:00:00.250000" and after "11:59:40.750000"."""
+    noon = utc(2024, 5, 1, 12)
+    times = [
+        noon + timedelta(seconds=30, microseconds=250_000),
+        noon,
+        noon - timedelta(seconds=19, microseconds=250_000),
+        noon + timedelta(minutes=5),
+    ]
+    add_listens(user, [("Air", "Alpha", "Moon", t, 180) for t in times[:3]])
+    add_listens(user, [("Air feat. Beck", "Beta", "Moon", times[3], 180)])
+    track = UserTrackStat.objects.get(user=user, track__title="Alpha")
+    assert (track.first_listened_at, track.last_listened_at) == (times[2], times[0])
+    air = UserArtistStat.objects.get(user=user, artist__name="Air")
+    assert (air.listens, air.first_listened_at, air.last_listened_at) == (4, times[2], times[3])
+    kept = snapshot(user)
+    listens_mod.rebuild_rollups(user)
+    assert snapshot(user) == kept

@@ -144,19 +144,14 @@ def record(user: AbstractBaseUser, rows: Iterable[ResolvedListen | None]) -> Rec
             times.insert(bisect_left(times, r.listened_at), r.listened_at)
             new.append(r)
         if new:
+            local_times = [r.listened_at.astimezone(tz) for r in new]  # once: 1 µs each
             sessions.update(
                 user.pk,
                 [r.listened_at for r in new],
-                lambda: _insert(user.pk, new, tz),
+                lambda: _insert(user.pk, new, local_times),
                 added=[
-                    (
-                        r.listened_at,
-                        r.track_id,
-                        r.artist_id,
-                        r.duration,
-                        r.listened_at.astimezone(tz).date(),
-                    )
-                    for r in new
+                    (r.listened_at, r.track_id, r.artist_id, r.duration, local.date())
+                    for r, local in zip(new, local_times, strict=True)
                 ],
             )
             by_source: dict[str, int] = {}
@@ -169,9 +164,10 @@ def record(user: AbstractBaseUser, rows: Iterable[ResolvedListen | None]) -> Rec
     return result
 
 
-def _insert(user_id: int, rows: list[ResolvedListen], tz) -> Callable[[], None]:
-    """Store the listens and add them to the rollups; returns the function that waits for
-    those writes, for `sessions.update` to call once its own sums are done.
+def _insert(user_id: int, rows: list[ResolvedListen], local_times: list) -> Callable[[], None]:
+    """Store the listens (`local_times`: each one's time in the user's zone) and add them to
+    the rollups; returns the function that waits for those writes, for `sessions.update` to
+    call once its own sums are done.
 
     A large batch goes in parts queued on the connection's helper thread (`Meanwhile`): while
     SQLite stores one part, this thread converts the next one, then the rollup sums, whose
@@ -182,14 +178,14 @@ def _insert(user_id: int, rows: list[ResolvedListen], tz) -> Callable[[], None]:
         " local_hour, local_weekday, source, source_id)"
     )
     adapt_dt, adapt_d = adapters()
-    delta = rollups.Delta()
+    delta = rollups.Delta(adapted=True)  # the sums get each time as stored
     writes = Meanwhile(len(rows))
     try:
         for i in range(0, len(rows), INSERT_PART):
             params, sums = [], []
-            for r in rows[i : i + INSERT_PART]:
-                at = r.listened_at
-                local = at.astimezone(tz)
+            part = zip(rows[i : i + INSERT_PART], local_times[i : i + INSERT_PART], strict=True)
+            for r, local in part:
+                at = adapt_dt(r.listened_at)
                 local_date = local.date()
                 params.append(
                     (
@@ -197,7 +193,7 @@ def _insert(user_id: int, rows: list[ResolvedListen], tz) -> Callable[[], None]:
                         r.track_id,
                         r.artist_id,
                         r.album_id,
-                        adapt_dt(at),
+                        at,
                         adapt_d(local_date),
                         local.hour,
                         local.weekday(),

@@ -44,6 +44,10 @@ class Delta:
     user_artist: dict = field(default_factory=dict)
     user_album: dict = field(default_factory=dict)
     user_track: dict = field(default_factory=dict)
+    # The first/last listen times are given already as the database stores them (`adapters()`,
+    # text on SQLite): `apply` then writes them as they are, and comparing two of them while
+    # summing costs a string comparison instead of an aware datetimes' one.
+    adapted: bool = False
 
     def add(
         self,
@@ -154,11 +158,16 @@ def _upsert(
     (writes.insert_many if writes else insert_many)(sql, len(cols), rows, tail)
 
 
+def _as_stored(value):
+    return value
+
+
 def apply(user_id: int, delta: Delta, sign: int = 1, writes: Meanwhile | None = None) -> None:
     """Add (sign=1) or subtract (sign=-1) a batch's aggregates. Call inside the batch's
     transaction. After a subtraction, call `prune` and `refresh_spans`. With `writes`, the
     upserts are queued there (the caller waits for them)."""
     dt, dd = adapters()
+    span = _as_stored if delta.adapted else dt
     s = sign
     _upsert(
         DayStat,
@@ -218,7 +227,7 @@ def apply(user_id: int, delta: Delta, sign: int = 1, writes: Meanwhile | None = 
             [key],
             ["listens"],
             True,
-            [(user_id, k, s * v[0], dt(v[1]), dt(v[2])) for k, v in data.items()],
+            [(user_id, k, s * v[0], span(v[1]), span(v[2])) for k, v in data.items()],
             writes,
         )
 
