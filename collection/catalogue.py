@@ -20,6 +20,7 @@ from django.utils import timezone
 from collection.models import Album, AlbumArtist, Artist, ArtistAlias, Track, TrackArtist
 from collection.normalize import featured_in_title, name_key, search_key, split_credit
 from collection.records import ListenRecord
+from musictracker.db import insert_many
 
 CHUNK = 500
 
@@ -99,10 +100,7 @@ def _insert_ignore(model, rows: list[dict]) -> None:
     columns = [fields[a].column for a in given] + [c for c, _ in consts]
     tail = tuple(v for _, v in consts)
     qn = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)})"
-        f" VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING"
-    )
+    sql = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)})"
     params = []
     for row in rows:
         values = [row[a] for a in given]
@@ -110,9 +108,10 @@ def _insert_ignore(model, rows: list[dict]) -> None:
             if values[i] is not None:
                 values[i] = fields[given[i]].get_db_prep_save(values[i], connection)
         params.append((*values, *tail))
-    with connection.cursor() as cursor:
-        for chunk in _chunks(params, 2000):
-            cursor.executemany(sql, chunk)
+    # One statement per chunk on SQLite (`insert_many`): with `executemany` each row took the
+    # GIL back, and waited for it while the importer's reader thread held it.
+    for chunk in _chunks(params, 2000):
+        insert_many(sql, len(columns), chunk, "ON CONFLICT DO NOTHING")
 
 
 def _valid_uuid(value: str | None) -> uuid.UUID | None:
