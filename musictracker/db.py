@@ -29,7 +29,8 @@ def _sqlite_date(value: date) -> str:
     return value.isoformat()
 
 
-def _same(value):
+def as_stored(value):
+    """A value the backend already takes as it is (PostgreSQL's, or one adapted before)."""
     return value
 
 
@@ -38,7 +39,7 @@ def adapters():
     loops then skip the connection proxy lookup that `adapt_datetime` pays on every call."""
     if connection.vendor == "sqlite":
         return _sqlite_datetime, _sqlite_date
-    return _same, _same
+    return as_stored, as_stored
 
 
 def adapt_datetime(value: datetime):

@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from django.db import connection
 
-from musictracker.db import Meanwhile, adapters, insert_many
+from musictracker.db import Meanwhile, adapters, as_stored, insert_many
 from tracking.models import (
     DayHourStat,
     DayStat,
@@ -158,16 +158,12 @@ def _upsert(
     (writes.insert_many if writes else insert_many)(sql, len(cols), rows, tail)
 
 
-def _as_stored(value):
-    return value
-
-
 def apply(user_id: int, delta: Delta, sign: int = 1, writes: Meanwhile | None = None) -> None:
     """Add (sign=1) or subtract (sign=-1) a batch's aggregates. Call inside the batch's
     transaction. After a subtraction, call `prune` and `refresh_spans`. With `writes`, the
     upserts are queued there (the caller waits for them)."""
     dt, dd = adapters()
-    span = _as_stored if delta.adapted else dt
+    span = as_stored if delta.adapted else dt
     s = sign
     _upsert(
         DayStat,
