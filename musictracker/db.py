@@ -108,6 +108,16 @@ class Meanwhile:
             _helper().submit(raw.execute, statement, (orjson.dumps(rows).decode(),))
         )
 
+    def execute(self, sql: str, params: list) -> None:
+        """One statement with Django's `%s` placeholders, queued like the inserts."""
+        if not self.queued:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+            return
+        connection.ensure_connection()
+        statement = sql.replace("%s", "?")
+        self._futures.append(_helper().submit(connection.connection.execute, statement, params))
+
     def wait(self) -> None:
         failed = None
         for future in self._futures:  # every one, even after a failure: none may still run

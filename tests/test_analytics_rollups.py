@@ -108,13 +108,22 @@ def test_a_duration_learnt_later_lengthens_the_session(user, add_listens):
     assert snapshot(user) == incremental
 
 
+@pytest.mark.parametrize("queued", [False, True], ids=["direct", "queued"])
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
-def test_random_batches_and_deletions_always_equal_a_rebuild(user, add_listens, seed):
+def test_random_batches_and_deletions_always_equal_a_rebuild(
+    user, add_listens, seed, queued, monkeypatch
+):
     """Listens 20 to 40 minutes apart (either side of the session gap), spread over days with
     long breaks, arrive in shuffled batches that interleave with what is stored; some are then
-    deleted. After every step the sessions and transitions equal a fresh computation."""
+    deleted. After every step the sessions and transitions equal a fresh computation. Queued:
+    the writes of every batch, the sessions' and transitions' too, go through the helper
+    thread, as a large import's do."""
     import random
 
+    import musictracker.db
+
+    if queued:
+        monkeypatch.setattr(musictracker.db, "MEANWHILE_MIN_ROWS", 1)
     rng = random.Random(seed)
     at, minutes = 0, []
     for _ in range(240):

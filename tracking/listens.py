@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -164,10 +164,10 @@ def record(user: AbstractBaseUser, rows: Iterable[ResolvedListen | None]) -> Rec
     return result
 
 
-def _insert(user_id: int, rows: list[ResolvedListen], local_times: list) -> Callable[[], None]:
+def _insert(user_id: int, rows: list[ResolvedListen], local_times: list) -> Meanwhile:
     """Store the listens (`local_times`: each one's time in the user's zone) and add them to
-    the rollups; returns the function that waits for those writes, for `sessions.update` to
-    call once its own sums are done.
+    the rollups; returns the writes, maybe still running, for `sessions.update` to queue its own
+    behind them and wait for them all.
 
     A large batch goes in parts queued on the connection's helper thread (`Meanwhile`): while
     SQLite stores one part, this thread converts the next one, then the rollup sums, whose
@@ -210,7 +210,7 @@ def _insert(user_id: int, rows: list[ResolvedListen], local_times: list) -> Call
     except BaseException:
         writes.wait()
         raise
-    return writes.wait
+    return writes
 
 
 def ingest(
