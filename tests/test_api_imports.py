@@ -343,6 +343,88 @@ def test_zip_of_spotify_history(db, user, tmp_path):
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
+@pytest.mark.parametrize("block", [1, 2, 7, 64, 1 << 20])
+def test_json_lists_are_read_whole_whatever_falls_on_a_block_s_edge(block, monkeypatch):
+    """Items, numbers, multi-byte characters and a byte order mark cut by the reader's block
+    boundaries come out as the standard decoder reads the whole file."""
+    from tracking import formats
+
+    monkeypatch.setattr(formats, "JSON_BLOCK", block)
+    items = [
+        {"ts": "2021-03-01T12:04:00Z", "ms_played": 123456789, "name": "Björk — Jóga ☃ 𝄞"},
+        1234567890123,
+        -0.5e-7,
+        "a string, with [brackets] and {braces}",
+        [1, [2, {"3": None}]],
+        True,
+        None,
+        {},
+    ]
+    text = (
+        "\ufeff \n[\r\n" + " ,\n ".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n]\n"
+    )
+    raw = io.BytesIO(text.encode())
+    assert list(formats._json_array(raw)) == items
+    assert not raw.closed  # the importer still reads its position
+    assert list(formats._json_array(io.BytesIO(b" [ ] "))) == []
+
+
+@pytest.mark.parametrize(
+    "text,reason",
+    [
+        ('[{"a": 1}, {"a": 2}, {"a": "thr', "the file ends inside an item"),
+        ('[{"a": 1}, {"a": 2}, {"a": 3', "the file ends inside an item"),
+        ('[{"a": 1}, {"a": 2},', "the file ends inside an item"),
+        ('[{"a": 1}, {"a": 2} {"a": 3}]', "expected ',' or ']' after an item, found '{'"),
+        ('[{"a": 1}, {"a": 2}, {"a": tru}]', "Expecting value"),
+        ('{"a": 1}', "the file is not a JSON list"),
+    ],
+)
+def test_broken_json_lists_give_what_came_before_and_say_where_and_why(text, reason, monkeypatch):
+    from tracking import formats
+
+    monkeypatch.setattr(formats, "JSON_BLOCK", 5)
+    rows = list(formats._json_items(io.BytesIO(text.encode()), lambda where, item: (where, item)))
+    if text.startswith("["):
+        assert rows[:2] == [("item 1", {"a": 1}), ("item 2", {"a": 2})]
+    last = rows[-1]
+    assert last.skip == "malformed" and last.where == ("item 3" if len(rows) == 3 else "item 1")
+    assert last.reason.startswith(f"invalid JSON, rest ignored: {reason}")
+
+
+def test_a_spotify_file_cut_short_imports_the_plays_before_the_cut_and_says_so(db, user, tmp_path):
+    whole = (DATA / "Streaming_History_Audio_2021.json").read_text()
+    path = tmp_path / "Streaming_History_Audio_2021.json"
+    path.write_text(whole[: whole.index("Teardrop") + 20])  # inside the fifth item
+    result = import_file(user=user, path=path, enrich=False)
+    assert (result.added, result.short, result.podcasts, result.malformed) == (1, 1, 1, 2)
+    assert result.report[-1] == {
+        "line": "item 5",
+        "reason": "invalid JSON, rest ignored: the file ends inside an item (cut short?)",
+    }
+
+
+def test_a_listen_with_a_length_or_number_that_is_not_one_is_kept_without_them(db, user, tmp_path):
+    path = tmp_path / "listens.jsonl"
+    meta = {"artist_name": "Air", "track_name": "Kelly Watch the Stars"}
+    path.write_text(
+        json.dumps(
+            {
+                "listened_at": 1700000000,
+                "track_metadata": {
+                    **meta,
+                    "additional_info": {"duration_ms": "four minutes", "tracknumber": "\u00b2"},
+                },
+            }
+        )
+        + "\n"
+    )
+    result = import_file(user=user, path=path, enrich=False)
+    assert (result.added, result.malformed) == (1, 0)
+    listen = Listen.objects.select_related("track").get(user=user)
+    assert listen.track.duration is None and listen.track.track_number is None
+
+
 def test_read_ahead_keeps_order_raises_where_the_parser_failed_and_stops_when_abandoned():
     import io
     import threading

@@ -22,8 +22,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import json
 import pickle
+import re
 import sys
 import zipfile
 from collections.abc import Callable, Iterator
@@ -31,8 +33,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
-
-import ijson
 
 from collection.records import ListenRecord
 
@@ -187,15 +187,17 @@ def _lb_item(where: str, item, default_source: str = "listenbrainz") -> Row:
     mapping = meta.get("mbid_mapping") or {}
     if not isinstance(mapping, dict):
         mapping = {}
-    duration = info.get("duration")
-    if duration is None and info.get("duration_ms"):
-        duration = int(info["duration_ms"]) // 1000
-    try:
+    duration, number = info.get("duration"), info.get("tracknumber")
+    try:  # a length or number that is not one is left out, not the listen
+        if duration is None and info.get("duration_ms"):
+            duration = int(info["duration_ms"]) // 1000
         duration = int(duration) if duration not in (None, "") else None
-        number = info.get("tracknumber")
+    except (TypeError, ValueError):
+        duration = None
+    try:
         number = int(number) if number not in (None, "") and str(number).isdigit() else None
     except (TypeError, ValueError):
-        duration, number = None, None
+        number = None
     source = info.get("musictracker_source") or default_source
     return Row(
         where,
@@ -246,29 +248,119 @@ def _lastfm_json_item(where: str, item) -> Row:
     )
 
 
-def _json_items(raw: IO[bytes], make: Callable[[str, object], Row], prefix="item") -> Iterator[Row]:
+JSON_BLOCK = 1 << 20  # characters of text read at a time
+JSON_ITEM_MAX = 16 << 20  # an item that still fails with this much text after its start is broken
+_DECODE = json.JSONDecoder().raw_decode
+_SPACE = re.compile(r"[ \t\n\r]*")
+_COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
+
+
+def _refill(text: IO[str], buf: str, pos: int) -> tuple[str, int, bool]:
+    """The text from `pos` on and at least as much again: (text, 0, at the end of the file)."""
+    block = text.read(max(JSON_BLOCK, len(buf) - pos))
+    return buf[pos:] + block, 0, not block
+
+
+def _json_array(raw: IO[bytes]) -> Iterator[object]:
+    """The items of the file's top-level JSON list, as a stream.
+
+    Text is read a block at a time and each item decoded by the standard library's C decoder,
+    faster than ijson's item builder (4.4-4.9 s against 4.8-5.4 s of CPU for 500,000 Spotify
+    plays), work that the parser process does alongside the writer on a two-core machine.
+    Memory stays at a block plus one item. Raises ValueError where the JSON is not a list or
+    breaks off; the items before it have been yielded."""
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+    buf, pos, eof = "", 0, False
     try:
-        for i, item in enumerate(ijson.items(raw, prefix, use_float=True), 1):
-            yield make(f"item {i}", item)
-    except ijson.JSONError as exc:
-        yield Row("end of file", skip="malformed", reason=f"invalid JSON, rest ignored: {exc}")
+        while True:  # up to the list's first item
+            pos = _SPACE.match(buf, pos).end()
+            if pos < len(buf) or eof:
+                break
+            buf, pos, eof = _refill(text, buf, pos)
+        if buf[pos : pos + 1] != "[":
+            raise ValueError("the file is not a JSON list")
+        expect_item, pos = True, pos + 1
+        while True:
+            if expect_item:  # where an item or the list's end may be
+                pos = _SPACE.match(buf, pos).end()
+                if pos == len(buf) and not eof:
+                    buf, pos, eof = _refill(text, buf, pos)
+                    continue
+                if buf[pos : pos + 1] == "]":
+                    return
+                try:
+                    item, end = _DECODE(buf, pos)
+                except json.JSONDecodeError as exc:
+                    if eof or len(buf) - pos >= JSON_ITEM_MAX:
+                        cut = exc.pos >= len(buf) - 1 or exc.msg.startswith("Unterminated")
+                        raise ValueError(
+                            "the file ends inside an item (cut short?)" if cut else exc.msg
+                        ) from None
+                    buf, pos, eof = _refill(text, buf, pos)
+                    continue
+                if end + 2 >= len(buf) and not eof:  # a number may go on ("1.5e" + "-7")
+                    buf, pos, eof = _refill(text, buf, pos)
+                    continue
+                yield item
+                comma = _COMMA.match(buf, end)
+                if comma is not None and comma.end() < len(buf):  # the usual case
+                    pos = comma.end()
+                    continue
+                pos, expect_item = end, False
+            # after an item: a comma or the list's end, maybe in the next block
+            pos = _SPACE.match(buf, pos).end()
+            if pos == len(buf) and not eof:
+                buf, pos, eof = _refill(text, buf, pos)
+                continue
+            c = buf[pos : pos + 1]
+            if c == "]":
+                return
+            if c != ",":
+                raise ValueError(
+                    f"expected ',' or ']' after an item, found {c!r}"
+                    if c
+                    else "the file ends inside the list"
+                )
+            pos, expect_item = pos + 1, True
+    finally:
+        text.detach()  # leave the file open: the caller still reads its position
+
+
+def _json_items(raw: IO[bytes], make: Callable[[str, object], Row]) -> Iterator[Row]:
+    items = _json_array(raw)
+    for i in itertools.count(1):
+        try:
+            item = next(items)
+        except StopIteration:
+            return
+        except ValueError as exc:
+            yield Row(f"item {i}", skip="malformed", reason=f"invalid JSON, rest ignored: {exc}")
+            return
+        yield make(f"item {i}", item)
 
 
 def _lastfm_json(raw: IO[bytes]) -> Iterator[Row]:
     """ghan.nl's JSON: a list of getRecentTracks pages ({"track": [...]}), or of tracks."""
     n = 0
-    try:
-        for item in ijson.items(raw, "item", use_float=True):
-            tracks = item.get("track") if isinstance(item, dict) else None
-            if isinstance(tracks, list):
-                for t in tracks:
-                    n += 1
-                    yield _lastfm_json_item(f"item {n}", t)
-            else:
+    pages = _json_array(raw)
+    while True:
+        try:
+            item = next(pages)
+        except StopIteration:
+            return
+        except ValueError as exc:
+            yield Row(
+                f"item {n + 1}", skip="malformed", reason=f"invalid JSON, rest ignored: {exc}"
+            )
+            return
+        tracks = item.get("track") if isinstance(item, dict) else None
+        if isinstance(tracks, list):
+            for t in tracks:
                 n += 1
-                yield _lastfm_json_item(f"item {n}", item)
-    except ijson.JSONError as exc:
-        yield Row("end of file", skip="malformed", reason=f"invalid JSON, rest ignored: {exc}")
+                yield _lastfm_json_item(f"item {n}", t)
+        else:
+            n += 1
+            yield _lastfm_json_item(f"item {n}", item)
 
 
 def _jsonl(raw: IO[bytes], make=_lb_item, name: str = "") -> Iterator[Row]:
@@ -445,11 +537,9 @@ def detect_format(path: Path) -> str:
 def _first_json_item(path: Path):
     with open(path, "rb") as f:
         try:
-            for item in ijson.items(f, "item"):
-                return item
-        except ijson.JSONError:
+            return next(_json_array(f), None)
+        except ValueError:
             return None
-    return None
 
 
 PARSERS: dict[str, Callable[[IO[bytes]], Iterator[Row]]] = {

@@ -1,6 +1,6 @@
 """File imports of listening history: Spotify, Last.fm, ListenBrainz and Music Tracker's own export.
 
-Every format is read as a stream (ijson for JSON arrays, line by line for JSONL and CSV, members
+Every format is read as a stream (JSON arrays item by item, line by line for JSONL and CSV, members
 of a ZIP one at a time), turned into ListenRecords and handed to `tracking.listens.ingest` in
 batches of 10,000 with one Catalogue for the whole file, so memory stays bounded whatever the size.
 
