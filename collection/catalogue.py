@@ -188,14 +188,29 @@ def ensure_artists(cat: Catalogue, names: dict[str, tuple[str, uuid.UUID | None]
 
 
 def resolve(
-    records: Sequence[ListenRecord], cat: Catalogue | None = None
+    records: Sequence[ListenRecord],
+    cat: Catalogue | None = None,
+    prepared: Sequence[ResolvedListen | None] | None = None,
 ) -> list[ResolvedListen | None]:
     """Match each record to (track, artist, album) ids, creating what is missing.
 
     Returns a list aligned with `records`; None where a record has no artist or no title.
+    `prepared` (aligned with `records`, from `prepare` with the same catalogue) gives the
+    records already matched; None in it: to match here.
     Must run inside a transaction (the caller's), so a failed batch leaves nothing half-made.
     """
     cat = cat if cat is not None else Catalogue()
+    if prepared is not None and any(p is not None for p in prepared):
+        rest = [i for i, p in enumerate(prepared) if p is None]
+        matched = resolve([records[i] for i in rest], cat) if rest else []
+        out = list(prepared)
+        for i, listen in zip(rest, matched, strict=True):
+            out[i] = listen
+        if cat.learnt_durations:  # the prepared ones of a track whose length this batch learnt
+            for listen in out:
+                if listen is not None and listen.track_id in cat.learnt_durations:
+                    listen.duration = cat.learnt_durations[listen.track_id]
+        return out
 
     # 0. Plays of tracks this job has already matched need no normalization: only the others
     #    take the road below, and the answer is assembled for all of them at the end.
@@ -216,6 +231,33 @@ def resolve(
                 r = records[i]
                 spelled[(r.artist, r.album_artist, r.album, r.track)] = key
     return _resolved(records, track_key_of, cat)
+
+
+def prepare(records: Sequence[ListenRecord], cat: Catalogue) -> list[ResolvedListen | None]:
+    """The plays of tracks this job has already matched, resolved from memory alone (no
+    database: an importer does it while SQLite writes the previous batch); None for the
+    others, left to `resolve`, as are the plays that would teach a track its length."""
+    spelled, tracks = cat.spelled, cat.tracks
+    out: list[ResolvedListen | None] = []
+    for r in records:
+        key = spelled.get((r.artist, r.album_artist, r.album, r.track))
+        info = tracks.get(key) if key is not None else None
+        if info is None or (info.duration is None and r.duration):
+            out.append(None)
+            continue
+        out.append(
+            ResolvedListen(
+                track_id=info.id,
+                artist_id=info.artist_id,
+                album_id=info.album_id,
+                artist_ids=info.artist_ids,
+                duration=info.duration,
+                listened_at=r.listened_at,
+                source=r.source,
+                source_id=r.source_id,
+            )
+        )
+    return out
 
 
 def _track_keys(records: Sequence[ListenRecord], cat: Catalogue) -> list[str | None]:

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -119,6 +120,11 @@ class Meanwhile:
         self._futures.append(_helper().submit(connection.connection.execute, statement, params))
 
     def wait(self) -> None:
+        step = getattr(_MEANWHILE_WORK, "step", None)
+        if step is not None and self._futures:
+            last = self._futures[-1]  # run in order: when it is done, all are
+            while not last.done() and step():
+                pass
         failed = None
         for future in self._futures:  # every one, even after a failure: none may still run
             try:
@@ -129,6 +135,23 @@ class Meanwhile:
         if failed is not None:
             with connection.wrap_database_errors:
                 raise failed
+
+
+_MEANWHILE_WORK = threading.local()
+
+
+@contextmanager
+def meanwhile_work(step: Callable[[], bool]):
+    """Within the block, a `Meanwhile` waiting for its writes calls `step()` until they are
+    done or it returns False: a small piece of work (a few milliseconds) that the caller
+    would do later anyway, done instead while SQLite writes (e.g. an import matching its
+    next rows)."""
+    before = getattr(_MEANWHILE_WORK, "step", None)
+    _MEANWHILE_WORK.step = step
+    try:
+        yield
+    finally:
+        _MEANWHILE_WORK.step = before
 
 
 _HELPER: ThreadPoolExecutor | None = None

@@ -4,6 +4,7 @@ order and leave, always equal to a fresh computation (`rebuild_rollups`)."""
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 
 from collection.catalogue import Catalogue, ListenRecord
 from tests.conftest import utc
@@ -256,3 +257,39 @@ def test_rollups_move_to_their_natural_key_and_back_keeping_every_row(user, add_
     assert sum(int(r[1]) for r in kept["UserArtistStat"]) == 14  # 13 new, the one double dropped
     listens_mod.rebuild_rollups(user)
     assert snapshot(user) == kept
+
+
+def test_plays_matched_from_memory_equal_the_matching_of_the_batch(user):
+    """`prepare` matches the plays of tracks the job has seen without the database; `resolve`
+    matches the rest and gives the same answer as without them, lengths learnt in the batch
+    included (the prepared play of a track of unknown length gets it too)."""
+    from collection.catalogue import prepare, resolve
+
+    cat = Catalogue()
+
+    def play(artist, title, minutes, duration=None):
+        return ListenRecord(
+            artist=artist,
+            track=title,
+            album="Album",
+            listened_at=T0 + timedelta(minutes=minutes),
+            duration=duration,
+            source="import",
+        )
+
+    ingest(user, [play("Air", "Known", 0, 200), play("Air", "No length yet", 5)], catalogue=cat)
+    batch = [
+        play("Air", "Known", 60),  # from memory
+        play("Air", "No length yet", 65),  # from memory, then its length is learnt below
+        play("Air", "No length yet", 70, 250),  # teaches the length: left to `resolve`
+        play("Daft Punk", "New", 75),  # new track: left to `resolve`
+        ListenRecord(artist="", track="", listened_at=T0, source="import"),  # invalid
+    ]
+    prepared = prepare(batch, cat)
+    assert [p is not None for p in prepared] == [True, True, False, False, False]
+    with transaction.atomic():
+        matched = resolve(batch, cat, prepared)
+    assert matched[4] is None
+    assert matched[1].duration == matched[2].duration == 250
+    assert matched[1].track_id == matched[2].track_id
+    assert resolve(batch, cat) == matched  # matched again, all from the database road

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
+from collection.catalogue import Catalogue
 from musictracker.models import Job
 from tracking.imports import detect_format, import_file, start_import
 from tracking.models import Listen
@@ -133,9 +135,12 @@ def test_rows_already_present_from_another_source_are_not_doubled(db, user, add_
     assert Listen.objects.filter(user=user).count() == 2
 
 
-def _spotify_file(path: Path, n: int, *, bad_every: int = 0) -> Path:
+def _spotify_file(path: Path, n: int, *, bad_every: int = 0, tracks: int = 0) -> Path:
+    """`n` plays, every `bad_every`-th malformed; `tracks`: plays of that many tracks in turn
+    (else every play is of a track of its own)."""
     rows = []
     for i in range(n):
+        j = i % tracks if tracks else i
         if bad_every and i % bad_every == 0:
             rows.append({"ts": "nope", "ms_played": 100000, "master_metadata_track_name": "x"})
             continue
@@ -143,9 +148,9 @@ def _spotify_file(path: Path, n: int, *, bad_every: int = 0) -> Path:
             {
                 "ts": datetime.fromtimestamp(1600000000 + i * 200, UTC).isoformat(),
                 "ms_played": 180000,
-                "master_metadata_track_name": f"Song {i % 300}",
-                "master_metadata_album_artist_name": f"Artist {i % 40}",
-                "master_metadata_album_album_name": f"Album {i % 90}",
+                "master_metadata_track_name": f"Song {j % 300}",
+                "master_metadata_album_artist_name": f"Artist {j % 40}",
+                "master_metadata_album_album_name": f"Album {j % 90}",
                 "spotify_track_uri": f"spotify:track:{i}",
                 "episode_name": None,
             }
@@ -154,11 +159,44 @@ def _spotify_file(path: Path, n: int, *, bad_every: int = 0) -> Path:
     return path
 
 
-def test_interrupted_import_resumes_from_the_job_state(db, user, tmp_path, monkeypatch):
+def _writes_in_parts_with_the_helper_busy_at_first(monkeypatch, seconds: float = 0.3) -> dict:
+    """Every batch's writes go through the helper thread (as a large import's do), and the
+    helper is kept busy for a moment first, so the importer waits, reading rows ahead
+    meanwhile (`_Ahead`). Returns the count of plays matched ahead (`prepare`, watched)."""
+    import threading
+
+    import musictracker.db
+    import tracking.imports as imports
+    import tracking.listens
+
+    monkeypatch.setattr(musictracker.db, "MEANWHILE_MIN_ROWS", 1)
+    monkeypatch.setattr(tracking.listens, "INSERT_PART", 30)
+    monkeypatch.setattr(imports._Ahead, "STEP", 7)
+    seen = {"matched": 0}
+    real = imports.prepare
+
+    def watched(records, catalogue):
+        out = real(records, catalogue)
+        seen["matched"] += sum(1 for x in out if x is not None)
+        return out
+
+    monkeypatch.setattr(imports, "prepare", watched)
+    busy = threading.Event()
+    musictracker.db._helper().submit(busy.wait, 10)
+    threading.Timer(seconds, busy.set).start()
+    return seen
+
+
+@pytest.mark.parametrize("ahead", [False, True], ids=["in-turn", "read-ahead"])
+def test_interrupted_import_resumes_from_the_job_state(db, user, tmp_path, monkeypatch, ahead):
     import tracking.imports as imports
 
     monkeypatch.setattr(imports, "BATCH", 100)
-    path = _spotify_file(tmp_path / "Streaming_History_Audio_big.json", 450, bad_every=50)
+    path = _spotify_file(
+        tmp_path / "Streaming_History_Audio_big.json", 450, bad_every=50, tracks=60
+    )
+    if ahead:  # rows beyond the interrupted batch were read and matched: resumed all the same
+        seen = _writes_in_parts_with_the_helper_busy_at_first(monkeypatch)
     job = start_import(user=user, path=path)
     calls = {"n": 0}
 
@@ -184,6 +222,55 @@ def test_interrupted_import_resumes_from_the_job_state(db, user, tmp_path, monke
     # Running the finished file again adds nothing.
     again = import_file(user=user, path=path, enrich=False)
     assert (again.added, again.duplicates) == (0, 441)
+    if ahead:
+        assert seen["matched"] > 0
+
+
+def test_plays_matched_while_the_writer_waits_are_stored_like_the_others(
+    db, user, tmp_path, monkeypatch
+):
+    """The rows read ahead while SQLite writes a batch, and matched from memory, give the same
+    listens, rollups, sessions and report as rows taken in turn."""
+    import tracking.imports as imports
+    from tests.test_listens import snapshot
+    from tracking.listens import rebuild_rollups
+
+    monkeypatch.setattr(imports, "BATCH", 100)
+    path = _spotify_file(
+        tmp_path / "Streaming_History_Audio_big.json", 450, bad_every=50, tracks=60
+    )
+    seen = _writes_in_parts_with_the_helper_busy_at_first(monkeypatch)
+    result = import_file(user=user, path=path, enrich=False)
+    assert seen["matched"] >= 90  # the second batch, at least, was matched while waiting
+    assert (result.added, result.malformed) == (441, 9)
+    assert [r["line"] for r in result.report] == [f"item {i}" for i in range(1, 451, 50)]
+    stored = _listens(user)
+    assert len(stored) == 441 and [s[4] for s in stored] == ["spotify"] * 441
+    incremental = snapshot(user)
+    rebuild_rollups(user)
+    assert snapshot(user) == incremental
+
+
+def test_rows_read_ahead_come_out_in_order_and_a_parser_error_after_them():
+    from tracking.imports import Row, _Ahead
+
+    def rows():
+        for i in range(5):
+            yield Row(f"item {i}", skip="short", reason="played under 30 seconds"), i
+        raise ValueError("broken at item 5")
+
+    ahead = _Ahead(rows(), Catalogue(), limit=100)
+    assert ahead.step() is False  # read to the parser's error: nothing more to do
+    got = []
+    with pytest.raises(ValueError, match="broken at item 5"):
+        for row, position, matched in ahead:
+            got.append((row.where, position, matched))
+    assert got == [(f"item {i}", i, None) for i in range(5)]
+    endless = ((Row(f"item {i}", skip="short", reason="short"), i) for i in itertools.count())
+    limited = _Ahead(endless, Catalogue(), limit=2)
+    limited.STEP = 2
+    assert limited.step() is True and limited.step() is False  # 2 rows waiting: enough
+    assert [position for _, position, _ in itertools.islice(limited, 4)] == [0, 1, 2, 3]
 
 
 def test_import_command_shows_summary_and_report(db, user, capsys):

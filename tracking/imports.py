@@ -20,15 +20,16 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from django.utils import timezone
 
-from collection.catalogue import Catalogue, ListenRecord
-from musictracker.db import bulk_writes
+from collection.catalogue import Catalogue, ListenRecord, ResolvedListen, prepare
+from musictracker.db import bulk_writes, meanwhile_work
 from musictracker.models import Job
 from tracking.formats import (  # noqa: F401  (the importer's public names, for its callers)
     CHUNK,
@@ -108,16 +109,20 @@ def import_file(
         job.save()
     catalogue = Catalogue()
     batch: list[ListenRecord] = []
+    ready: list[ResolvedListen | None] = []  # what was matched of `batch` while waiting
     with open(path, "rb") as raw, bulk_writes():
         position = 0
 
         def flush() -> None:
             if batch:
-                r: RecordResult = ingest(user, batch, catalogue=catalogue, enrich=enrich)
+                r: RecordResult = ingest(
+                    user, batch, catalogue=catalogue, enrich=enrich, prepared=ready
+                )
                 result.added += r.added
                 result.duplicates += r.duplicates
                 result.malformed += r.invalid
                 batch.clear()
+                ready.clear()
             if job:
                 _save_progress(job, path, result, position)
             if on_batch:
@@ -128,26 +133,29 @@ def import_file(
             chunks = _parsed_in_process(fmt, path)
         else:
             chunks = _chunks(PARSERS[fmt](raw), raw)
-        for row, position in _read_ahead(chunks):  # noqa: B007
-            result.rows += 1
-            if result.rows <= resume:
-                continue
-            if row.record is not None:
-                batch.append(row.record)
-                if len(batch) >= BATCH:
+        rows = _Ahead(_read_ahead(chunks), catalogue, BATCH)
+        with contextlib.closing(rows), meanwhile_work(rows.step):
+            for row, position, prepared in rows:  # noqa: B007
+                result.rows += 1
+                if result.rows <= resume:
+                    continue
+                if row.record is not None:
+                    batch.append(row.record)
+                    ready.append(prepared)
+                    if len(batch) >= BATCH:
+                        flush()
+                    continue
+                if row.skip == "short":
+                    result.short += 1
+                elif row.skip == "podcast":
+                    result.podcasts += 1
+                else:
+                    result.malformed += 1
+                    if len(result.report) < REPORT_LIMIT:
+                        result.report.append({"line": row.where, "reason": row.reason})
+                if (result.rows - resume) % BATCH == 0 and not batch:
                     flush()
-                continue
-            if row.skip == "short":
-                result.short += 1
-            elif row.skip == "podcast":
-                result.podcasts += 1
-            else:
-                result.malformed += 1
-                if len(result.report) < REPORT_LIMIT:
-                    result.report.append({"line": row.where, "reason": row.reason})
-            if (result.rows - resume) % BATCH == 0 and not batch:
-                flush()
-        flush()
+            flush()
     if job:
         job.status = Job.Status.DONE
         job.finished_at = timezone.now()
@@ -274,6 +282,61 @@ def _read_ahead(chunks: Iterator[tuple[list, int]], depth: int = 6) -> Iterator[
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+class _Ahead:
+    """The rows with the file position after their chunk, some read ahead while the writer
+    waits for SQLite (`step`, run by `meanwhile_work`): the plays of tracks the import has
+    already matched come with their match (`prepare`), so that work is off the next batch's
+    road. Rows come out in order, each with its match or None, and an error of the parser
+    comes out where it happened."""
+
+    STEP = 500  # rows per piece of work done while waiting
+
+    def __init__(self, rows: Generator[tuple[Row, int]], catalogue: Catalogue, limit: int):
+        self.rows, self.catalogue, self.limit = rows, catalogue, limit
+        self.buffer: deque[tuple[Row, int, ResolvedListen | None]] = deque()
+        self.end: object = None  # once read to the end: _END, or the parser's error
+
+    def __iter__(self) -> Iterator[tuple[Row, int, ResolvedListen | None]]:
+        while True:
+            if self.buffer:
+                yield self.buffer.popleft()
+            elif self.end is _END:
+                return
+            elif isinstance(self.end, BaseException):
+                raise self.end
+            else:
+                try:
+                    row, position = next(self.rows)
+                except StopIteration:
+                    return
+                yield row, position, None
+
+    def close(self) -> None:
+        """Stop the reading at once (on an error the traceback keeps this object alive)."""
+        self.buffer.clear()
+        self.rows.close()
+
+    def step(self) -> bool:
+        """Read up to STEP more rows ahead and match what memory can; False once there is
+        nothing more to do (the rows ended, or `limit` are waiting)."""
+        if self.end is not None or len(self.buffer) >= self.limit:
+            return False
+        taken: list[tuple[Row, int]] = []
+        try:
+            for _ in range(self.STEP):
+                taken.append(next(self.rows))
+        except StopIteration:
+            self.end = _END
+        except Exception as exc:  # noqa: BLE001  (raised by __iter__, after the rows before it)
+            self.end = exc
+        matched = iter(
+            prepare([r.record for r, _ in taken if r.record is not None], self.catalogue)
+        )
+        for row, position in taken:
+            self.buffer.append((row, position, next(matched) if row.record is not None else None))
+        return self.end is None
 
 
 def _save_progress(job: Job, path: Path, result: ImportResult, position: int) -> None:

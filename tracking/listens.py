@@ -219,11 +219,13 @@ def ingest(
     *,
     catalogue: Catalogue | None = None,
     enrich: bool = True,
+    prepared: Sequence[ResolvedListen | None] | None = None,
 ) -> RecordResult:
-    """Resolve and record one batch in one transaction: all of it lands, or none of it."""
+    """Resolve and record one batch in one transaction: all of it lands, or none of it.
+    `prepared`: what `collection.catalogue.prepare` matched of `records` beforehand."""
     catalogue = catalogue if catalogue is not None else Catalogue()
     with transaction.atomic():
-        resolved = resolve(records, catalogue)
+        resolved = resolve(records, catalogue, prepared)
         if catalogue.learnt_durations:
             rollups.learn_durations(catalogue.learnt_durations)
             catalogue.learnt_durations.clear()
