@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sqlite3
@@ -16,6 +17,12 @@ import orjson
 from django.db import connection
 
 MEANWHILE_MIN_ROWS = 1000  # below this, a thread costs more than it saves
+# Rows per multi-row VALUES statement (`Meanwhile.insert_many(values=True)`), far below
+# SQLite's limit of bound parameters (32,766 by default). Used for the listens only: the driver
+# keeps each statement it compiled (5 MB for 2,000 rows of 10 columns), and with statements of
+# 500 or 1,000 rows for every rollup table too, a 500,000-play import's peak grew by 40 and
+# 22 MB instead of 6, for little more speed.
+VALUES_ROWS = 2000
 # `->>` arrived in SQLite 3.38 (Python's own build may be older: then rows go one by one).
 JSON_EACH = tuple(int(x) for x in sqlite3.sqlite_version.split(".")) >= (3, 38)
 
@@ -75,6 +82,12 @@ def insert_many(sql: str, columns: int, rows: list[tuple], tail: str = "") -> No
             cursor.executemany(f"{sql} VALUES ({marks}) {tail}", rows)
 
 
+@functools.lru_cache(maxsize=64)
+def _values(sql: str, columns: int, rows: int, tail: str) -> str:
+    row = "(" + ", ".join(["?"] * columns) + ")"
+    return f"{sql} VALUES {', '.join([row] * rows)} {tail}"
+
+
 def _from_json(sql: str, columns: int, tail: str, mark: str) -> str:
     """`sql` reading its rows from one JSON array parameter (`mark`: the driver's placeholder).
     WHERE true: SQLite needs it to read a following ON CONFLICT as an upsert clause."""
@@ -96,7 +109,10 @@ class Meanwhile:
         self.queued = connection.vendor == "sqlite" and JSON_EACH and rows >= MEANWHILE_MIN_ROWS
         self._futures: list = []
 
-    def insert_many(self, sql: str, columns: int, rows: list[tuple], tail: str = "") -> None:
+    def insert_many(
+        self, sql: str, columns: int, rows: list[tuple], tail: str = "", values: bool = False
+    ) -> None:
+        """`values`: whole statements of VALUES_ROWS rows given as parameters (see below)."""
         if not rows:
             return
         if not self.queued:
@@ -104,10 +120,20 @@ class Meanwhile:
             return
         connection.ensure_connection()
         raw = connection.connection  # Django opens SQLite connections for use from any thread
-        statement = _from_json(sql, columns, tail, "?")
-        self._futures.append(
-            _helper().submit(raw.execute, statement, (orjson.dumps(rows).decode(),))
-        )
+        whole = len(rows) - len(rows) % VALUES_ROWS if values else 0
+        if whole:
+            # Whole statements of VALUES_ROWS rows as parameters: SQLite stores them with a fifth
+            # less work than rows it reads out of JSON (182 against 223 ms of CPU for 10,000
+            # listens). Always the same text, so the driver compiles it once and keeps it; the
+            # rest goes as JSON, as a statement of its own length would be compiled and kept too.
+            statement = _values(sql, columns, VALUES_ROWS, tail)
+            for i in range(0, whole, VALUES_ROWS):
+                params = [v for row in rows[i : i + VALUES_ROWS] for v in row]
+                self._futures.append(_helper().submit(raw.execute, statement, params))
+        if whole < len(rows):  # the rest in one JSON array: any count, one compiled statement
+            statement = _from_json(sql, columns, tail, "?")
+            rest = orjson.dumps(rows[whole:]).decode()
+            self._futures.append(_helper().submit(raw.execute, statement, (rest,)))
 
     def execute(self, sql: str, params: list) -> None:
         """One statement with Django's `%s` placeholders, queued like the inserts."""

@@ -125,6 +125,7 @@ def test_random_batches_and_deletions_always_equal_a_rebuild(
 
     if queued:
         monkeypatch.setattr(musictracker.db, "MEANWHILE_MIN_ROWS", 1)
+        monkeypatch.setattr(musictracker.db, "VALUES_ROWS", 4)
     rng = random.Random(seed)
     at, minutes = 0, []
     for _ in range(240):

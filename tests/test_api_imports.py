@@ -170,6 +170,7 @@ def _writes_in_parts_with_the_helper_busy_at_first(monkeypatch, seconds: float =
     import tracking.listens
 
     monkeypatch.setattr(musictracker.db, "MEANWHILE_MIN_ROWS", 1)
+    monkeypatch.setattr(musictracker.db, "VALUES_ROWS", 8)
     monkeypatch.setattr(tracking.listens, "INSERT_PART", 30)
     monkeypatch.setattr(imports._Ahead, "STEP", 7)
     seen = {"matched": 0}

@@ -189,6 +189,7 @@ def test_rollups_equal_a_fresh_computation_when_batches_are_written_in_parts(
 
     monkeypatch.setattr(listens_mod, "INSERT_PART", 7)
     monkeypatch.setattr(musictracker.db, "MEANWHILE_MIN_ROWS", 1)
+    monkeypatch.setattr(musictracker.db, "VALUES_ROWS", 3)  # statements of 3 rows, and the rest
     _history(user, add_listens)
     incremental = snapshot(user)
     assert Listen.objects.filter(user=user).count() == 120

@@ -30,7 +30,7 @@ from tracking.models import Listen
 
 log = logging.getLogger(__name__)
 
-INSERT_PART = 2500  # listens per INSERT statement of a batch (see `_insert`)
+INSERT_PART = 2000  # listens per part of a batch (see `_insert`): one statement of VALUES_ROWS
 
 
 @dataclass
@@ -204,7 +204,7 @@ def _insert(user_id: int, rows: list[ResolvedListen], local_times: list) -> Mean
                 sums.append(
                     (local_date, local.hour, at, r.track_id, r.album_id, r.artist_ids, r.duration)
                 )
-            writes.insert_many(sql, 10, params, "ON CONFLICT DO NOTHING")
+            writes.insert_many(sql, 10, params, "ON CONFLICT DO NOTHING", values=True)
             delta.add_many(sums)
         rollups.apply(user_id, delta, writes=writes)
     except BaseException:
