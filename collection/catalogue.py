@@ -224,11 +224,21 @@ def resolve(
         else:
             track_key_of[i] = key
     if todo:
-        fresh = [records[i] for i in todo]
-        for i, key in zip(todo, _track_keys(fresh, cat), strict=True):
+        # A batch's new tracks are often played more than once in it (half of the plays left
+        # here, in a realistic export): each spelling is matched once. The first play of it
+        # gives the new rows their details, as it would anyway; an artist's MusicBrainz id
+        # may come with a later play, so it is part of the spelling here.
+        first: dict[tuple, int] = {}
+        for i in todo:
+            r = records[i]
+            first.setdefault((r.artist, r.album_artist, r.album, r.track, r.artist_mbid), i)
+        unique = list(first.values())
+        keys = dict(zip(unique, _track_keys([records[i] for i in unique], cat), strict=True))
+        for i in todo:
+            r = records[i]
+            key = keys[first[(r.artist, r.album_artist, r.album, r.track, r.artist_mbid)]]
             track_key_of[i] = key
             if key is not None:
-                r = records[i]
                 spelled[(r.artist, r.album_artist, r.album, r.track)] = key
     return _resolved(records, track_key_of, cat)
 

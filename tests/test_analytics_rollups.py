@@ -294,3 +294,30 @@ def test_plays_matched_from_memory_equal_the_matching_of_the_batch(user):
     assert matched[1].duration == matched[2].duration == 250
     assert matched[1].track_id == matched[2].track_id
     assert resolve(batch, cat) == matched  # matched again, all from the database road
+
+
+def test_a_new_track_played_again_in_its_batch_is_made_once_with_its_first_play_s_details(user):
+    """Each spelling of a batch's new tracks is matched once: every play points at one track,
+    made with the first play's details; an artist's MusicBrainz id carried by a later play of
+    the same spelling still reaches the artist."""
+    from collection.models import Artist, Track
+
+    mbid = "0383dadf-2a4e-4d10-a46a-e9e041da8eb3"
+    plays = [
+        ListenRecord(
+            artist="Queen",
+            track="Bicycle Race",
+            album="Jazz",
+            listened_at=T0 + timedelta(minutes=4 * i),
+            duration=[181, 999, 181][i % 3],
+            artist_mbid=mbid if i == 4 else None,
+            source="import",
+        )
+        for i in range(6)
+    ]
+    result = ingest(user, plays, catalogue=Catalogue(), enrich=False)
+    assert result.added == 6
+    (track,) = Track.objects.filter(title="Bicycle Race")
+    assert track.duration == 181
+    assert set(Listen.objects.filter(user=user).values_list("track_id", flat=True)) == {track.pk}
+    assert str(Artist.objects.get(name="Queen").mbid) == mbid
