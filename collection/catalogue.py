@@ -45,6 +45,19 @@ class TrackInfo:
     artist_ids: tuple[int, ...]
     duration: int | None
 
+    def listen(self, r: ListenRecord) -> ResolvedListen:
+        """A play of this track."""
+        return ResolvedListen(
+            track_id=self.id,
+            artist_id=self.artist_id,
+            album_id=self.album_id,
+            artist_ids=self.artist_ids,
+            duration=self.duration,
+            listened_at=r.listened_at,
+            source=r.source,
+            source_id=r.source_id,
+        )
+
 
 @dataclass
 class Catalogue:
@@ -255,18 +268,7 @@ def prepare(records: Sequence[ListenRecord], cat: Catalogue) -> list[ResolvedLis
         if info is None or (info.duration is None and r.duration):
             out.append(None)
             continue
-        out.append(
-            ResolvedListen(
-                track_id=info.id,
-                artist_id=info.artist_id,
-                album_id=info.album_id,
-                artist_ids=info.artist_ids,
-                duration=info.duration,
-                listened_at=r.listened_at,
-                source=r.source,
-                source_id=r.source_id,
-            )
-        )
+        out.append(info.listen(r))
     return out
 
 
@@ -359,18 +361,7 @@ def _resolved(
             out.append(None)
             continue
         info = cat.tracks[key]
-        out.append(
-            ResolvedListen(
-                track_id=info.id,
-                artist_id=info.artist_id,
-                album_id=info.album_id,
-                artist_ids=info.artist_ids,
-                duration=info.duration,
-                listened_at=r.listened_at,
-                source=r.source,
-                source_id=r.source_id,
-            )
-        )
+        out.append(info.listen(r))
     for pk, seconds in fill.items():
         Track.objects.filter(pk=pk, duration__isnull=True).update(duration=seconds)
     cat.learnt_durations.update(fill)
