@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
 
 from collection.catalogue import Catalogue
 from musictracker.models import Job
@@ -223,10 +224,11 @@ def test_interrupted_import_resumes_from_the_job_state(db, user, tmp_path, monke
     # Running the finished file again adds nothing.
     again = import_file(user=user, path=path, enrich=False)
     assert (again.added, again.duplicates) == (0, 441)
-    if ahead:
+    if ahead and connection.vendor == "sqlite":  # PostgreSQL writes in turn: no helper thread
         assert seen["matched"] > 0
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the helper thread is SQLite's")
 def test_plays_matched_while_the_writer_waits_are_stored_like_the_others(
     db, user, tmp_path, monkeypatch
 ):
